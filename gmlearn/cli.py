@@ -1,0 +1,214 @@
+"""The ``gmlearn`` command: thin wrappers over the Python API, with progress bars.
+
+``gmlearn data ingest|list|describe``, ``gmlearn evaluate``, ``gmlearn demo``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gmlearn._version import __version__
+
+app = typer.Typer(
+    name="gmlearn",
+    help="Machine learning for ground motion and seismic hazard.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+data_app = typer.Typer(help="Feature store: ingest flatfiles, list datasets, describe stores.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+console = Console(stderr=True)
+DEFAULT_IMTS = "PGA,PGV,SA(0.2),SA(1.0),SA(3.0)"
+
+
+def _fail(exc: Exception) -> None:
+    console.print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(code=2)
+
+
+@app.callback(invoke_without_command=True)
+def _main(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
+    if version:
+        typer.echo(f"gmlearn {__version__}")
+        raise typer.Exit()
+
+
+@data_app.command("ingest")
+def data_ingest(
+    files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Flatfiles (CSV, CSV.gz, Parquet)."),
+    store: Path = typer.Option(..., "--store", "-s", help="Feature-store folder (created if missing)."),
+    fmt: str = typer.Option("auto", "--format", "-f", help="auto | nzsmd | ngawest2 | generic"),
+    component: str = typer.Option("RotD50", help="NZSMD component: RotD50, RotD100, GeoMean, Vert."),
+    pgv_unit: str = typer.Option("cm/s", help="PGV unit of a generic flatfile: cm/s, m/s or mm/s."),
+    derive: bool = typer.Option(True, help="Fill missing z1pt0, z2pt5, ztor, width, rx, ry0 (flagged)."),
+) -> None:
+    """Validate flatfiles and append them to a feature store (atomic: all or nothing per file)."""
+    from gmlearn.exceptions import GMLearnError
+    from gmlearn.store import FeatureStore
+    from gmlearn.store.readers import read_flatfile
+
+    try:
+        fs = FeatureStore(store) if (store / "manifest.json").exists() else FeatureStore.create(store)
+        for file in files:
+            kwargs: dict = {}
+            if fmt in ("nzsmd",) or (fmt == "auto" and component != "RotD50"):
+                kwargs["component"] = component
+            if fmt == "generic":
+                kwargs["pgv_unit"] = pgv_unit
+            with console.status(f"reading {file.name}"):
+                table = read_flatfile(file, format=fmt, **kwargs)
+            with console.status(f"writing {len(table)} records to {store}"):
+                fs.append(table, source=str(file), derive=derive)
+            console.print(f"[green]ingested[/] {len(table)} records from {file.name}")
+    except (GMLearnError, ValueError, KeyError) as exc:
+        _fail(exc)
+    console.print(repr(fs))
+
+
+@data_app.command("list")
+def data_list() -> None:
+    """List the bundled datasets."""
+    from gmlearn import datasets
+
+    table = Table(title="gmlearn bundled datasets")
+    for col in ("name", "records", "events", "stations", "license"):
+        table.add_column(col)
+    for name in datasets.available():
+        meta = datasets.info(name)
+        table.add_row(name, str(meta["rows"]), str(meta["events"]), str(meta["stations"]), meta["license"][:60])
+    Console().print(table)
+
+
+@data_app.command("describe")
+def data_describe(
+    target: str = typer.Argument(..., help="A feature-store folder or a bundled dataset name."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Summarise a feature store or a bundled dataset."""
+    from gmlearn import datasets
+    from gmlearn.exceptions import GMLearnError
+    from gmlearn.store import FeatureStore
+
+    try:
+        if Path(target).is_dir():
+            summary = FeatureStore(target).describe()
+        else:
+            meta = datasets.info(target)
+            summary = {k: meta[k] for k in ("description", "rows", "events", "stations", "citation", "license")}
+    except (GMLearnError, ValueError, KeyError) as exc:
+        _fail(exc)
+        return
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, default=str))
+        return
+    table = Table(title=f"gmlearn: {target}", show_header=False)
+    for key, value in summary.items():
+        table.add_row(key, json.dumps(value, default=str) if isinstance(value, (dict, list)) else str(value))
+    Console().print(table)
+
+
+def _load_table(store: Path | None, dataset: str | None, imts: list[str], region: str | None):  # noqa: ANN202
+    from gmlearn import datasets
+    from gmlearn.store import FeatureStore
+
+    filters = {"tectonic_region": region} if region else {}
+    if store is not None:
+        return FeatureStore(store).to_frame(imts=imts, dropna=False, **filters)
+    table = datasets.load(dataset or "nzsmd")
+    if region:
+        table = table[table["tectonic_region"] == region]
+    return table.reset_index(drop=True)
+
+
+@app.command("evaluate")
+def evaluate(
+    store: Path | None = typer.Option(None, "--store", "-s", help="Feature-store folder."),
+    dataset: str | None = typer.Option(None, "--dataset", "-d", help="Bundled dataset (default nzsmd)."),
+    imts: str = typer.Option(DEFAULT_IMTS, help="Comma-separated IMTs."),
+    gmpes: str = typer.Option("ASK14,BSSA14,CB14,CY14", help="GMPE labels or OpenQuake class names."),
+    region: str | None = typer.Option("crustal", help="Tectonic region filter ('' for all)."),
+    xgboost: bool = typer.Option(True, help="Include the plain XGBoost baseline (event-grouped CV)."),
+    folds: int = typer.Option(5, help="Cross-validation folds (grouped by event)."),
+    seed: int = typer.Option(0, help="Random seed of the folds and models."),
+    out: Path = typer.Option(Path("gmlearn-evaluation"), "--out", "-o", help="Output folder."),
+) -> None:
+    """Score OpenQuake GMPEs and a plain XGBoost on a store: RMS, tau, phi, LLH, EDR, coverage, plots."""
+    from gmlearn.exceptions import GMLearnError
+    from gmlearn.gmpe.yardstick import run_evaluation
+
+    imt_list = [i.strip() for i in _split_imts(imts)]
+    try:
+        table = _load_table(store, dataset, imt_list, region or None)
+        with _progress() as bar:
+            task = bar.add_task("evaluating", total=1)
+
+            def _step(step: int, total: int, message: str) -> None:
+                bar.update(task, completed=step, total=total, description=message)
+
+            result = run_evaluation(table, imt_list, gmpes.split(","), out=out, xgboost=xgboost,
+                                    n_splits=folds, random_state=seed, progress=_step)
+    except (GMLearnError, ValueError, KeyError) as exc:
+        _fail(exc)
+        return
+    _print_scores(result.pivot("rms"), "total RMS of ln residuals")
+    console.print(f"[green]wrote[/] {out}/scores.csv and plots")
+
+
+def _split_imts(text: str) -> list[str]:
+    """Split 'PGA,SA(1.0)' on commas outside parentheses."""
+    parts, depth, cur = [], 0, ""
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return [p for p in [*parts, cur] if p.strip()]
+
+
+def _progress():  # noqa: ANN202
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                    TimeElapsedColumn(), console=console)
+
+
+def _print_scores(pivot, title: str) -> None:  # noqa: ANN001
+    table = Table(title=title)
+    table.add_column("model")
+    for col in pivot.columns:
+        table.add_column(str(col), justify="right")
+    for model, row in pivot.iterrows():
+        table.add_row(str(model), *("-" if v != v else f"{v:.3f}" for v in row.to_numpy()))
+    Console().print(table)
+
+
+@app.command("demo")
+def demo(
+    out: Path = typer.Option(Path("gmlearn-demo"), "--out", "-o", help="Output folder."),
+    folds: int = typer.Option(5, help="Cross-validation folds."),
+    seed: int = typer.Option(0, help="Random seed."),
+) -> None:
+    """Build a store from the bundled data, evaluate GMPEs vs XGBoost, write tables, plots and index.html."""
+    from gmlearn.demo import run_demo
+
+    with _progress() as bar:
+        task = bar.add_task("demo", total=1)
+
+        def _step(step: int, total: int, message: str) -> None:
+            bar.update(task, completed=step, total=total, description=message)
+
+        index = run_demo(out, n_splits=folds, random_state=seed, progress=_step)
+    console.print(f"[green]demo written:[/] {index}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,93 @@
+"""Base class of every gmlearn ground-motion model."""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from gmlearn.exceptions import MissingColumnError
+from gmlearn.gmpe.prediction import Prediction
+from gmlearn.schema import imt_string
+
+__all__ = ["GroundMotionModel", "check_features", "as_imts"]
+
+
+def as_imts(imts: str | Iterable[str]) -> list[str]:
+    """Canonical IMT strings from one string or an iterable."""
+    items = [imts] if isinstance(imts, str) else list(imts)
+    if not items:
+        msg = "The 'imts' parameter must name at least one IMT, e.g. ['PGA', 'SA(1.0)']."
+        raise ValueError(msg)
+    return [imt_string(i) for i in items]
+
+
+def check_features(table: pd.DataFrame, required: Sequence[str], *, model: str) -> None:
+    """Raise if ``table`` lacks a required column or holds impossible values.
+
+    Raises
+    ------
+    MissingColumnError
+        Naming the missing columns and listing what was given.
+    ValueError
+        For NaN in a required column, negative distances or magnitudes
+        outside 0-10, naming the column, the row and the value.
+    """
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        msg = f"{model} requires column(s) {missing}; the table has {list(map(str, table.columns))}."
+        raise MissingColumnError(msg)
+    for name in required:
+        values = table[name]
+        if values.dtype == bool or str(values.dtype) == "boolean":
+            if values.isna().any():
+                pos = int(np.flatnonzero(values.isna().to_numpy())[0])
+                msg = f"{model}: column {name!r} has a missing value at row {pos}; it must be True or False."
+                raise ValueError(msg)
+            continue
+        arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(arr)
+        if name in ("rrup", "rjb", "repi", "rhypo", "ry0", "vs30", "z1pt0", "z2pt5", "width"):
+            bad |= np.isfinite(arr) & (arr < 0)
+        if name == "mag":
+            bad |= np.isfinite(arr) & ((arr < 0) | (arr > 10))
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            msg = (
+                f"{model}: column {name!r} has {int(bad.sum())} impossible or missing value(s); "
+                f"first at row {pos}: {values.iloc[pos]!r}."
+            )
+            raise ValueError(msg)
+
+
+class GroundMotionModel:
+    """Interface of gmlearn's ground-motion models.
+
+    Subclasses follow scikit-learn's contract: ``__init__`` stores keyword
+    arguments only; learned state ends in ``_``; :meth:`fit` returns ``self``.
+    :meth:`predict` returns a :class:`Prediction` shaped (n_imts, n_rows)
+    in natural-log units.
+    """
+
+    #: Columns the model reads from a table.
+    required_features: tuple[str, ...] = ()
+
+    def fit(self, table: pd.DataFrame, imts: str | Iterable[str]) -> "GroundMotionModel":
+        """Fit on a flat table with ln IMT columns; return ``self``."""
+        raise NotImplementedError
+
+    def predict(self, table: pd.DataFrame, imts: str | Iterable[str]) -> Prediction:
+        """Predict ln IM mean, tau, phi and sigma for every row of ``table``."""
+        raise NotImplementedError
+
+    def get_params(self, deep: bool = True) -> dict:  # noqa: ARG002 - sklearn signature
+        """Constructor arguments (scikit-learn convention)."""
+        import inspect
+
+        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+        return {n: getattr(self, n) for n in names}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"

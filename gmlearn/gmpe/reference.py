@@ -1,0 +1,139 @@
+"""Any OpenQuake hazardlib GSIM as a gmlearn :class:`GroundMotionModel`.
+
+The reference models are the yardstick every learned model is measured
+against. Prediction builds one context array holding only what the GSIM
+declares (``REQUIRES_*``) and makes a single vectorised call to
+:func:`openquake.hazardlib.contexts.get_mean_stds`, which evaluates all
+magnitudes at once (``split_by_mag=False``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from gmlearn.exceptions import ModelError
+from gmlearn.gmpe.base import GroundMotionModel, as_imts, check_features
+from gmlearn.gmpe.prediction import Prediction
+
+__all__ = ["OpenQuakeGMPE", "available_gsims"]
+
+
+def available_gsims() -> list[str]:
+    """Names of every GSIM class in OpenQuake's registry."""
+    from openquake.hazardlib.gsim import get_available_gsims
+
+    return sorted(get_available_gsims())
+
+
+def _build(gsim: str, kwargs: dict[str, Any]):  # noqa: ANN202 - OpenQuake GSIM instance
+    from openquake.hazardlib.gsim import get_available_gsims
+
+    registry = get_available_gsims()
+    if gsim not in registry:
+        import difflib
+
+        close = difflib.get_close_matches(gsim, list(registry), n=5)
+        msg = f"Unknown OpenQuake GSIM {gsim!r}; did you mean one of {close}? See gmlearn.gmpe.reference.available_gsims()."
+        raise ModelError(msg)
+    try:
+        return registry[gsim](**kwargs)
+    except Exception as exc:  # OpenQuake raises many types for bad arguments
+        msg = f"OpenQuake GSIM {gsim!r} rejected the arguments {kwargs}: {exc}"
+        raise ModelError(msg) from exc
+
+
+class OpenQuakeGMPE(GroundMotionModel):
+    """A published GMPE from OpenQuake hazardlib.
+
+    Parameters
+    ----------
+    gsim
+        Class name in OpenQuake's registry, e.g. ``"BooreEtAl2014"``.
+    **gsim_kwargs
+        Arguments of that GSIM (e.g. ``region="CHN"``).
+
+    Examples
+    --------
+    >>> model = OpenQuakeGMPE("BooreEtAl2014")  # doctest: +SKIP
+    >>> pred = model.predict(table, ["PGA", "SA(1.0)"])  # doctest: +SKIP
+    >>> pred.mean.shape  # doctest: +SKIP
+    (2, 4284)
+    """
+
+    def __init__(self, gsim: str = "BooreEtAl2014", **gsim_kwargs: Any) -> None:
+        self.gsim = gsim
+        self.gsim_kwargs = gsim_kwargs
+        self._gsim = _build(gsim, gsim_kwargs)
+
+    def get_params(self, deep: bool = True) -> dict:  # noqa: ARG002
+        """Constructor arguments."""
+        return {"gsim": self.gsim, **self.gsim_kwargs}
+
+    @property
+    def required_features(self) -> tuple[str, ...]:  # type: ignore[override]
+        """Context columns the GSIM needs (distances, sites, rupture)."""
+        g = self._gsim
+        return tuple(sorted(set(g.REQUIRES_RUPTURE_PARAMETERS) | set(g.REQUIRES_DISTANCES) | set(g.REQUIRES_SITES_PARAMETERS)))
+
+    @property
+    def supported_imts(self) -> list[str]:
+        """IMT families the GSIM is defined for (``PGA``, ``PGV``, ``SA``)."""
+        return sorted(i.__name__ for i in self._gsim.DEFINED_FOR_INTENSITY_MEASURE_TYPES)
+
+    def fit(self, table: pd.DataFrame, imts: str | Iterable[str]) -> "OpenQuakeGMPE":  # noqa: ARG002
+        """Published models are not refitted; returns ``self`` (for CV loops)."""
+        return self
+
+    def context(self, table: pd.DataFrame) -> np.recarray:
+        """Build the OpenQuake context array for ``table`` (the input is not modified)."""
+        required = self.required_features
+        check_features(table, required, model=f"OpenQuakeGMPE({self.gsim!r})")
+        n = len(table)
+        dtype = [(name, bool if name == "vs30measured" else float) for name in required]
+        for extra in ("occurrence_rate", "sids"):
+            if extra not in required:
+                dtype.append((extra, np.uint32 if extra == "sids" else float))
+        ctx = np.recarray(n, dtype=dtype)
+        for name in required:
+            values = table[name]
+            if name == "vs30measured":
+                ctx[name] = values.astype(bool).to_numpy()
+            else:
+                ctx[name] = pd.to_numeric(values).to_numpy(dtype=float)
+        ctx["occurrence_rate"] = 0.0
+        ctx["sids"] = np.arange(n, dtype=np.uint32)
+        return ctx
+
+    def predict(self, table: pd.DataFrame, imts: str | Iterable[str]) -> Prediction:
+        """ln mean, tau, phi and sigma, each shaped (n_imts, n_rows).
+
+        Raises
+        ------
+        MissingColumnError
+            If ``table`` lacks a column the GSIM requires.
+        ModelError
+            If the GSIM is not defined for an IMT or period.
+        """
+        from openquake.hazardlib import imt as oq_imt
+        from openquake.hazardlib.contexts import get_mean_stds
+
+        names = as_imts(imts)
+        families = set(self.supported_imts)
+        unsupported = [i for i in names if i.split("(")[0] not in families]
+        if unsupported:
+            msg = f"{self.gsim} is not defined for {unsupported}; it supports {sorted(families)}."
+            raise ModelError(msg)
+        if len(table) == 0:
+            empty = np.zeros((len(names), 0))
+            return Prediction(tuple(names), empty, empty, empty, empty)
+        ctx = self.context(table)
+        try:
+            out = get_mean_stds(self._gsim, ctx, [oq_imt.from_string(i) for i in names])
+        except KeyError as exc:
+            msg = f"{self.gsim} has no coefficients for {names} ({exc}); check its period range."
+            raise ModelError(msg) from exc
+        mean, sig, tau, phi = (np.asarray(out[k], dtype=float) for k in range(4))
+        return Prediction(tuple(names), mean, tau, phi, sig)
