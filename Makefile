@@ -23,8 +23,9 @@ install: $(VENV)/.installed
 demo: install
 	$(VENV)/bin/gmlearn demo --out gmlearn-demo
 
+# Two pytest workers on two cores: keep BLAS single-threaded to avoid oversubscription.
 test: install
-	$(PY) -m pytest -n 2 -q -m "not slow and not gpu"
+	OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 -q -m "not slow and not gpu"
 
 lint: install
 	$(VENV)/bin/ruff check gmlearn tests benchmarks data_recipes

@@ -44,7 +44,7 @@ def data_ingest(
     files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Flatfiles (CSV, CSV.gz, Parquet)."),
     store: Path = typer.Option(..., "--store", "-s", help="Feature-store folder (created if missing)."),
     fmt: str = typer.Option("auto", "--format", "-f", help="auto | nzsmd | ngawest2 | generic"),
-    component: str = typer.Option("RotD50", help="NZSMD component: RotD50, RotD100, GeoMean, Vert."),
+    component: str | None = typer.Option(None, help="NZSMD component: RotD50, RotD100, GeoMean, Vert (default: from the header)."),
     pgv_unit: str = typer.Option("cm/s", help="PGV unit of a generic flatfile: cm/s, m/s or mm/s."),
     derive: bool = typer.Option(True, help="Fill missing z1pt0, z2pt5, ztor, width, rx, ry0 (flagged)."),
 ) -> None:
@@ -57,7 +57,7 @@ def data_ingest(
         fs = FeatureStore(store) if (store / "manifest.json").exists() else FeatureStore.create(store)
         for file in files:
             kwargs: dict = {}
-            if fmt in ("nzsmd",) or (fmt == "auto" and component != "RotD50"):
+            if component is not None:
                 kwargs["component"] = component
             if fmt == "generic":
                 kwargs["pgv_unit"] = pgv_unit

@@ -269,8 +269,13 @@ def plot_model_comparison(
     for k, model in enumerate(models):
         ax.bar(x + (k - (len(models) - 1) / 2) * width, table[model].to_numpy(dtype=float), width, label=str(model))
     ax.set_xticks(x, [str(i) for i in imts], rotation=45 if len(imts) > 6 else 0)
+    values = table.to_numpy(dtype=float)
+    finite = values[np.isfinite(values)]
+    if finite.size and finite.min() > 0:  # zoom on the differences; the axis does not start at zero
+        span = finite.max() - finite.min()
+        ax.set_ylim(max(0.0, finite.min() - 0.5 * span - 0.02), finite.max() + 0.25 * span + 0.02)
     ax.set_ylabel(metric)
-    ax.set_title(title if title is not None else f"{metric} per IMT")
+    ax.set_title(title if title is not None else f"{metric} per IMT (lower is better)" if metric in ("rms", "llh", "edr") else f"{metric} per IMT")
     ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _save_atomic(fig, path, dpi)

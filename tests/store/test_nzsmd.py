@@ -68,3 +68,11 @@ def test_wrong_component_for_file(shared_data):
         read_nzsmd(shared_data / FILE, component="GeoMean")
     with pytest.raises(ValueError, match="'component' parameter"):
         read_nzsmd(shared_data / FILE, component="rotd50")
+
+
+def test_read_flatfile_sniffs_layout_and_component(shared_data):
+    from gmlearn.store.readers import read_flatfile
+
+    with pytest.warns(UserWarning):
+        df = read_flatfile(shared_data / "nzsmd_flatfile/NZdatabase_flatfile_PSA_05pc_GeoMean.csv.gz", imts=["PGA"])
+    assert df.attrs["format"] == "nzsmd" and df.attrs["component"] == "GeoMean" and len(df) == 4284

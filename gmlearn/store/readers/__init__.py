@@ -18,20 +18,16 @@ import pandas as pd
 
 from gmlearn.store.readers.generic import read_generic
 from gmlearn.store.readers.ngawest2 import read_ngawest2
+from gmlearn.store.readers.nzsmd import read_nzsmd
 
-__all__ = ["READERS", "read_flatfile", "read_generic", "read_ngawest2", "sniff_format"]
+__all__ = ["READERS", "read_flatfile", "read_generic", "read_ngawest2", "read_nzsmd", "sniff_format"]
 
 #: Format name -> reader.
-READERS: dict[str, Callable[..., pd.DataFrame]] = {"ngawest2": read_ngawest2, "generic": read_generic}
-
-try:
-    from gmlearn.store.readers.nzsmd import read_nzsmd
-except ModuleNotFoundError as exc:  # the NZSMD reader is optional while it is written
-    if exc.name != "gmlearn.store.readers.nzsmd":
-        raise
-else:
-    READERS["nzsmd"] = read_nzsmd
-    __all__ += ["read_nzsmd"]
+READERS: dict[str, Callable[..., pd.DataFrame]] = {
+    "nzsmd": read_nzsmd,
+    "ngawest2": read_ngawest2,
+    "generic": read_generic,
+}
 
 _NZSMD_SA = re.compile(r"^f.*SA_")
 _NGAWEST2_KEYS = ("Record Sequence Number", "RecId")

@@ -98,7 +98,16 @@ def _vs30_measured(values: pd.Series) -> pd.Series:
     return values.astype("string").str.strip().str.upper().eq("Q1").map({True: "1", False: "0"})
 
 
-def read_nzsmd(path: str | Path, *, component: str = "RotD50", imts: list[str] | None = None) -> pd.DataFrame:
+def _sniff_component(columns: pd.Index) -> str:
+    """The first component (RotD50, GeoMean, Vert, RotD100) whose columns the file has."""
+    for component in ("RotD50", "GeoMean", "Vert", "RotD100"):
+        suffix = NZSMD_COMPONENTS[component][0]
+        if any(str(c).endswith(f"SA_{suffix}") for c in columns):
+            return component
+    return "RotD50"
+
+
+def read_nzsmd(path: str | Path, *, component: str | None = None, imts: list[str] | None = None) -> pd.DataFrame:
     """Read an NZSMD flatfile into the gmlearn vocabulary.
 
     Parameters
@@ -106,8 +115,9 @@ def read_nzsmd(path: str | Path, *, component: str = "RotD50", imts: list[str] |
     path
         ``NZdatabase_flatfile_PSA_05pc*.csv`` (gzip allowed).
     component
-        ``"RotD50"`` (default) or ``"RotD100"`` from the ``PSA_05pc`` file,
-        ``"GeoMean"`` from the ``_GeoMean`` file, ``"Vert"`` from the vertical file.
+        ``"RotD50"`` or ``"RotD100"`` from the ``PSA_05pc`` file, ``"GeoMean"``
+        from the ``_GeoMean`` file, ``"Vert"`` from the vertical file. Default:
+        taken from the header, RotD50 when the file has it.
     imts
         Restrict to these IMTs (default: PGA, PGV and all 22 periods).
 
@@ -124,10 +134,11 @@ def read_nzsmd(path: str | Path, *, component: str = "RotD50", imts: list[str] |
         If the component's columns are absent or a value fails validation.
     """
     path = Path(path)
-    if component not in NZSMD_COMPONENTS:
+    if component is not None and component not in NZSMD_COMPONENTS:
         msg = f"The 'component' parameter of read_nzsmd must be one of {sorted(NZSMD_COMPONENTS)}. Got {component!r} instead."
         raise ValueError(msg)
     raw = pd.read_csv(path, dtype={"CuspID": str, "Record": str, "SiteCode": str}, low_memory=False)
+    component = component or _sniff_component(raw.columns)
     suffix, pga, pgv = NZSMD_COMPONENTS[component]
     imt_map: dict[str, str] = {}
     for col in raw.columns:
