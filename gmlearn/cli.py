@@ -45,7 +45,7 @@ def data_ingest(
     store: Path = typer.Option(..., "--store", "-s", help="Feature-store folder (created if missing)."),
     fmt: str = typer.Option("auto", "--format", "-f", help="auto | nzsmd | ngawest2 | generic"),
     component: str | None = typer.Option(None, help="NZSMD component: RotD50, RotD100, GeoMean, Vert (default: from the header)."),
-    pgv_unit: str = typer.Option("cm/s", help="PGV unit of a generic flatfile: cm/s, m/s or mm/s."),
+    pgv_unit: str | None = typer.Option(None, help="PGV unit of a generic flatfile: cm/s, m/s or mm/s (default cm/s)."),
     derive: bool = typer.Option(True, help="Fill missing z1pt0, z2pt5, ztor, width, rx, ry0 (flagged)."),
 ) -> None:
     """Validate flatfiles and append them to a feature store (atomic: all or nothing per file)."""
@@ -53,22 +53,37 @@ def data_ingest(
     from gmlearn.store import FeatureStore
     from gmlearn.store.readers import read_flatfile
 
+    fs = None
     try:
-        fs = FeatureStore(store) if (store / "manifest.json").exists() else FeatureStore.create(store)
         for file in files:
             kwargs: dict = {}
             if component is not None:
                 kwargs["component"] = component
-            if fmt == "generic":
+            if pgv_unit is not None:
                 kwargs["pgv_unit"] = pgv_unit
             with console.status(f"reading {file.name}"):
-                table = read_flatfile(file, format=fmt, **kwargs)
+                try:
+                    table = read_flatfile(file, format=fmt, **kwargs)
+                except TypeError as exc:  # an option the chosen reader does not take
+                    msg = f"{file.name}: option not accepted by the {table_format(file, fmt)} reader ({exc}); --component is for NZSMD files, --pgv-unit for generic ones."
+                    raise ValueError(msg) from None
+            if fs is None:  # create the store only once the first file has passed validation
+                fs = FeatureStore(store) if (store / "manifest.json").exists() else FeatureStore.create(store)
             with console.status(f"writing {len(table)} records to {store}"):
                 fs.append(table, source=str(file), derive=derive)
             console.print(f"[green]ingested[/] {len(table)} records from {file.name}")
     except (GMLearnError, ValueError, KeyError) as exc:
         _fail(exc)
     console.print(repr(fs))
+
+
+def table_format(file: Path, fmt: str) -> str:
+    """Reader name that ``read_flatfile`` picks for ``file``."""
+    if fmt != "auto":
+        return fmt
+    from gmlearn.store.readers import _header, sniff_format
+
+    return sniff_format(_header(file))
 
 
 @data_app.command("list")
@@ -115,14 +130,21 @@ def data_describe(
 
 def _load_table(store: Path | None, dataset: str | None, imts: list[str], region: str | None):  # noqa: ANN202
     from gmlearn import datasets
+    from gmlearn.schema import TECTONIC_REGIONS
     from gmlearn.store import FeatureStore
 
+    if region and region not in TECTONIC_REGIONS:
+        msg = f"The '--region' option must be one of {list(TECTONIC_REGIONS)} or ''. Got {region!r} instead."
+        raise ValueError(msg)
     filters = {"tectonic_region": region} if region else {}
     if store is not None:
         return FeatureStore(store).to_frame(imts=imts, dropna=False, **filters)
     table = datasets.load(dataset or "nzsmd")
     if region:
         table = table[table["tectonic_region"] == region]
+    if table.empty:
+        msg = f"No records in dataset {dataset or 'nzsmd'!r} for region {region!r}."
+        raise ValueError(msg)
     return table.reset_index(drop=True)
 
 
@@ -189,6 +211,107 @@ def _print_scores(pivot, title: str) -> None:  # noqa: ANN001
     for model, row in pivot.iterrows():
         table.add_row(str(model), *("-" if v != v else f"{v:.3f}" for v in row.to_numpy()))
     Console().print(table)
+
+
+MODELS = ("tree", "monotone", "hybrid")
+
+
+@app.command("train")
+def train(
+    model: str = typer.Option("tree", "--model", "-m", help="tree | monotone | hybrid"),
+    base: str = typer.Option("BooreEtAl2014", help="OpenQuake GSIM (or label such as CB14) of the hybrid's physics base."),
+    imts: str = typer.Option(DEFAULT_IMTS, help="Comma-separated IMTs."),
+    store: Path | None = typer.Option(None, "--store", "-s", help="Feature-store folder."),
+    dataset: str | None = typer.Option(None, "--dataset", "-d", help="Bundled dataset (default nzsmd)."),
+    region: str | None = typer.Option("crustal", help="Tectonic region filter ('' for all)."),
+    seed: int = typer.Option(0, help="Random seed."),
+    out: Path = typer.Option(..., "--out", "-o", help="Model folder to write."),
+    overwrite: bool = typer.Option(False, help="Replace an existing model folder."),
+) -> None:
+    """Train a mixed-effects regressor and save it as a folder of data (JSON + XGBoost UBJ)."""
+    from gmlearn.exceptions import GMLearnError
+    from gmlearn.gmpe.persistence import save_model
+    from gmlearn.gmpe.yardstick import resolve_gmpes
+
+    if model not in MODELS:
+        _fail(ValueError(f"The '--model' option must be one of {list(MODELS)}. Got {model!r} instead."))
+    imt_list = [i.strip() for i in _split_imts(imts)]
+    try:
+        table = _load_table(store, dataset, imt_list, region or None)
+        estimator = _estimator(model, resolve_gmpes([base])[base], seed)
+        with _progress() as bar:
+            task = bar.add_task(f"training {model}", total=len(imt_list))
+
+            def _step(step: int, total: int, message: str) -> None:
+                bar.update(task, completed=step, total=total, description=message)
+
+            estimator.fit(table, imt_list, progress=_step)
+        training_hash = _table_hash(table)
+        path = save_model(estimator, out, training_hash=training_hash, overwrite=overwrite)
+    except (GMLearnError, ValueError, KeyError, FileExistsError) as exc:
+        _fail(exc)
+        return
+    summary = Table(title=f"{model}: variance components (ln units)")
+    for col in ("imt", "tau", "phi", "phi_SS", "records"):
+        summary.add_column(col, justify="right")
+    for imt in estimator.imts_:
+        eff = estimator.effects_[imt]
+        summary.add_row(imt, f"{eff['tau']:.3f}", f"{eff['phi']:.3f}", f"{eff['phi_ss']:.3f}", str(int(table[imt].notna().sum())))
+    Console().print(summary)
+    console.print(f"[green]saved[/] {path}")
+
+
+def _estimator(model: str, base: str, seed: int):  # noqa: ANN202
+    from gmlearn.gmpe.hybrid import HybridGMM
+    from gmlearn.gmpe.monotone import MonotoneGMM
+    from gmlearn.gmpe.tree import TreeGMM
+
+    if model == "hybrid":
+        return HybridGMM(base, random_state=seed)
+    return {"tree": TreeGMM, "monotone": MonotoneGMM}[model](random_state=seed)
+
+
+def _table_hash(table) -> str:  # noqa: ANN001
+    import hashlib
+
+    import pandas as pd
+
+    return hashlib.sha256(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes()).hexdigest()
+
+
+@app.command("predict")
+def predict(
+    model_dir: Path = typer.Argument(..., exists=True, file_okay=False, help="Model folder from `gmlearn train`."),
+    table_path: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV or Parquet with the model's features."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output CSV."),
+    imts: str | None = typer.Option(None, help="Comma-separated IMTs (default: all the model has)."),
+    station_terms: str = typer.Option("ergodic", help="ergodic | known (add station terms of stations seen in training)."),
+) -> None:
+    """Predict ln mean, tau, phi, sigma (and the median) for every row of a table."""
+    import numpy as np
+    import pandas as pd
+
+    from gmlearn.exceptions import GMLearnError
+    from gmlearn.gmpe.persistence import load_model
+    from gmlearn.store.atomic import atomic_write_with
+
+    try:
+        estimator = load_model(model_dir)
+        table = pd.read_parquet(table_path) if table_path.suffix in (".parquet", ".pq") else pd.read_csv(table_path)
+        with console.status(f"predicting {len(table)} rows"):
+            pred = estimator.predict(table, None if imts is None else _split_imts(imts), station_terms=station_terms)
+    except (GMLearnError, ValueError, KeyError) as exc:
+        _fail(exc)
+        return
+    cols = {}
+    for i, imt in enumerate(pred.imts):
+        unit = "cm/s" if imt == "PGV" else "g"
+        cols[f"{imt}_ln_mean"] = pred.mean[i]
+        cols[f"{imt}_median_{unit.replace('/', 'per')}"] = np.exp(pred.mean[i])
+        cols[f"{imt}_tau"], cols[f"{imt}_phi"], cols[f"{imt}_sigma"] = pred.tau[i], pred.phi[i], pred.sigma[i]
+    result = pd.concat([table.reset_index(drop=True), pd.DataFrame(cols)], axis=1)
+    atomic_write_with(out, lambda tmp: result.to_csv(tmp, index=False))
+    console.print(f"[green]wrote[/] {len(result)} rows to {out}")
 
 
 @app.command("demo")

@@ -70,7 +70,7 @@ def run_demo(
     result = run_evaluation(table, DEMO_IMTS, DEMO_GMPES, out=out / "evaluation", n_splits=n_splits,
                             random_state=random_state, progress=_inner)
     step(2, "writing index.html")
-    index = _write_index(out, summary, result.pivot("rms"), result.scores, len(table), table["event_id"].nunique())
+    index = _write_index(out, summary, result.pivot("rms"), result.scores, len(table), table["event_id"].nunique(), n_splits)
     step(3, "done")
     return index
 
@@ -79,7 +79,8 @@ def _table_html(df: pd.DataFrame) -> str:
     return df.to_html(float_format=lambda v: f"{v:.3f}", na_rep="-", border=0, classes="scores")
 
 
-def _write_index(out: Path, summary: dict, pivot: pd.DataFrame, scores: pd.DataFrame, n_rec: int, n_ev: int) -> Path:
+def _write_index(out: Path, summary: dict, pivot: pd.DataFrame, scores: pd.DataFrame, n_rec: int, n_ev: int,
+                 n_splits: int) -> Path:
     esc = html.escape
     sources = "".join(f"<li>{esc(s['source'])}: {s['rows']} records</li>" for s in summary["sources"])
     llh = scores.pivot(index="model", columns="imt", values="llh")[pivot.columns]
@@ -104,7 +105,7 @@ queried with DuckDB. Missing features (z1pt0, z2pt5, ztor, width, rx, ry0) were 
 
 <h2>2. Yardstick: OpenQuake GMPEs vs a plain XGBoost</h2>
 <p>Data: NZSMD crustal records ({n_rec} records, {n_ev} events; RotD50). Published GMPEs from OpenQuake hazardlib
-are scored on every record; the plain XGBoost is scored on out-of-fold predictions from event-grouped 5-fold
+are scored on every record; the plain XGBoost is scored on out-of-fold predictions from event-grouped {n_splits}-fold
 cross-validation (no event is in both training and test). Total RMS of ln residuals (lower is better;
 '-' where a GMPE does not define the IMT):</p>
 {_table_html(pivot)}

@@ -42,6 +42,11 @@ class FlatfileError(SchemaError):
         row: int | None = None,
         value: Any = None,
     ) -> None:
+        if hasattr(value, "item") and callable(value.item):  # numpy scalar -> Python value
+            try:
+                value = value.item()
+            except (ValueError, TypeError):
+                pass
         self.file = file
         self.column = column
         self.row = row

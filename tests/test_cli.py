@@ -71,3 +71,37 @@ def test_evaluate_on_dataset(tmp_path):
 
 def test_split_imts():
     assert _split_imts("PGA, SA(0.2),SA(1.0)") == ["PGA", " SA(0.2)", "SA(1.0)"]
+
+
+def test_train_and_predict(tmp_path, nzsmd_crustal):
+    model_dir = tmp_path / "model"
+    res = runner.invoke(app, ["train", "--model", "monotone", "--dataset", "nzsmd", "--imts", "PGA,SA(1.0)", "--out", str(model_dir)])
+    assert res.exit_code == 0, res.output
+    assert (model_dir / "metadata.json").is_file() and "tau" in res.output
+    table = tmp_path / "rows.csv"
+    nzsmd_crustal.iloc[:20].to_csv(table, index=False)
+    res = runner.invoke(app, ["predict", str(model_dir), str(table), "-o", str(tmp_path / "pred.csv"), "--station-terms", "known"])
+    assert res.exit_code == 0, res.output
+    pred = pd.read_csv(tmp_path / "pred.csv")
+    assert len(pred) == 20 and {"PGA_ln_mean", "PGA_median_g", "SA(1.0)_sigma"} <= set(pred.columns)
+    res = runner.invoke(app, ["predict", str(model_dir), str(table), "-o", str(tmp_path / "p2.csv"), "--imts", "PGV"])
+    assert res.exit_code == 2 and "PGV" in res.output
+    res = runner.invoke(app, ["train", "--model", "forest", "--out", str(tmp_path / "x")])
+    assert res.exit_code == 2 and "forest" in res.output
+
+
+def test_minimal_generic_flatfile_and_clean_errors(tmp_path):
+    flat = pd.DataFrame({"event_id": ["e1", "e1", "e2"], "station_id": ["a", "b", "a"], "mag": [5.0, 5.0, 6.0],
+                         "rrup": [10.0, 20.0, 30.0], "vs30": [400.0, 500.0, 400.0], "PGA": [0.1, 0.05, 0.2], "PGV": [8.0, 4.0, 15.0]})
+    path = tmp_path / "minimal.csv"
+    flat.to_csv(path, index=False)
+    store = tmp_path / "store"
+    res = runner.invoke(app, ["data", "ingest", str(path), "--store", str(store)])
+    assert res.exit_code == 0, res.output
+    frame = FeatureStore(store).to_frame(dropna=False)
+    assert len(frame) == 3 and not frame["rx_estimated"].any()
+    res = runner.invoke(app, ["data", "ingest", str(path), "--store", str(tmp_path / "s2"), "--component", "GeoMean"])
+    assert res.exit_code == 2 and "--component" in " ".join(res.output.split())
+    assert not (tmp_path / "s2").exists()  # nothing written when the first file fails
+    res = runner.invoke(app, ["evaluate", "--dataset", "nzsmd", "--region", "crustl", "--no-xgboost", "--out", str(tmp_path / "e")])
+    assert res.exit_code == 2 and "crustl" in res.output

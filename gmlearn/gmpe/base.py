@@ -11,7 +11,14 @@ from gmlearn.exceptions import MissingColumnError
 from gmlearn.gmpe.prediction import Prediction
 from gmlearn.schema import imt_string
 
-__all__ = ["GroundMotionModel", "check_features", "as_imts"]
+__all__ = ["GroundMotionModel", "check_features", "as_imts", "imt_seed"]
+
+
+def imt_seed(random_state: int, imt: str) -> int:
+    """Seed for one IMT's random choices: depends on the IMT name, not its position in a list."""
+    import zlib
+
+    return (int(random_state) + zlib.crc32(imt.encode())) % (2**32)
 
 
 def as_imts(imts: str | Iterable[str]) -> list[str]:

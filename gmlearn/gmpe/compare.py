@@ -9,7 +9,7 @@ rows (those where the IMT is observed).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ from gmlearn.gmpe.base import GroundMotionModel, as_imts
 from gmlearn.gmpe.prediction import Prediction
 from gmlearn.gmpe.reference import OpenQuakeGMPE
 
-__all__ = ["compare_models", "Comparison", "default_models", "NGA_WEST2_GMPES", "NZ_GMPES"]
+__all__ = ["compare_models", "Comparison", "default_models", "gmlearn_models", "KnownStations", "NGA_WEST2_GMPES", "NZ_GMPES"]
 
 #: The four NGA-West2 GMPEs (OpenQuake class names) and their short labels.
 NGA_WEST2_GMPES: dict[str, str] = {
@@ -66,6 +66,49 @@ class Comparison:
         return table[[i for i in self.imts if i in table.columns]]
 
 
+class KnownStations:
+    """Wrap a mixed-effects model so ``predict`` uses known station terms (non-ergodic).
+
+    Parameters
+    ----------
+    model
+        A model whose ``predict`` accepts ``station_terms="known"``.
+    """
+
+    def __init__(self, model: GroundMotionModel) -> None:
+        self.model = model
+
+    def fit(self, table: pd.DataFrame, imts: Iterable[str]) -> "KnownStations":
+        """Fit the wrapped model."""
+        self.model.fit(table, imts)
+        return self
+
+    def predict(self, table: pd.DataFrame, imts: Iterable[str]) -> Prediction:
+        """Predict with station terms for stations seen in training."""
+        return self.model.predict(table, imts, station_terms="known")  # type: ignore[call-arg]
+
+
+def gmlearn_models(
+    *, hybrid_base: str = "CampbellBozorgnia2014", non_ergodic: bool = True, random_state: int = 0
+) -> dict[str, Callable[[], Any]]:
+    """Factories of gmlearn's regressors for a comparison (ergodic and, optionally, known-station)."""
+    from gmlearn.gmpe.hybrid import HybridGMM
+    from gmlearn.gmpe.monotone import MonotoneGMM
+    from gmlearn.gmpe.tree import TreeGMM
+
+    label = {v: k for k, v in {**NGA_WEST2_GMPES, **NZ_GMPES}.items()}.get(hybrid_base, hybrid_base)
+    base: dict[str, Callable[[], Any]] = {
+        "tree": lambda: TreeGMM(random_state=random_state),
+        "monotone": lambda: MonotoneGMM(random_state=random_state),
+        f"hybrid({label})": lambda: HybridGMM(hybrid_base, random_state=random_state),
+    }
+    models = dict(base)
+    if non_ergodic:
+        for name, factory in base.items():
+            models[f"{name} known-station"] = lambda f=factory: KnownStations(f())
+    return models
+
+
 def default_models(
     gmpes: Mapping[str, str] | Iterable[str] = NGA_WEST2_GMPES,
     *,
@@ -103,7 +146,7 @@ def _gmpe_prediction(model: OpenQuakeGMPE, table: pd.DataFrame, imts: list[str])
 def compare_models(
     table: pd.DataFrame,
     imts: str | Iterable[str],
-    models: Mapping[str, Callable[[], GroundMotionModel]],
+    models: Mapping[str, Callable[[], Any]],
     *,
     n_splits: int = 5,
     random_state: int = 0,

@@ -140,7 +140,9 @@ def _fill(df: pd.DataFrame, name: str, values: np.ndarray) -> None:
 
 def _geometry(df: pd.DataFrame) -> None:
     needed = ("hypo_lon", "hypo_lat", "hypo_depth", "strike", "lon", "lat")
-    if not all(c in df for c in needed):
+    if not all(c in df for c in needed):  # no geometry: nothing to derive, flags stay False
+        _fill(df, "rx", np.full(len(df), np.nan))
+        _fill(df, "ry0", np.full(len(df), np.nan))
         return
     rx_need = ~np.isfinite(df["rx"].to_numpy(dtype=float)) if "rx" in df else np.ones(len(df), bool)
     ry_need = ~np.isfinite(df["ry0"].to_numpy(dtype=float)) if "ry0" in df else np.ones(len(df), bool)
