@@ -46,6 +46,44 @@ def model_classes() -> dict[str, type]:
     return {c.__name__: c for c in (TreeGMM, MonotoneGMM, HybridGMM)}
 
 
+# -- published OpenQuake GMPEs: a folder with metadata only ------------------------------
+def _save_reference(model: Any, path: Path, overwrite: bool) -> Path:
+    """Save an :class:`~gmlearn.gmpe.reference.OpenQuakeGMPE` (its name and arguments)."""
+    meta = {
+        "format": MODEL_FORMAT,
+        "format_version": MODEL_FORMAT_VERSION,
+        "gmlearn_version": __version__,
+        "class": "OpenQuakeGMPE",
+        "params": _jsonable(model.get_params()),
+        "imts": [],
+        "supported_imts": model.supported_imts,
+        "required_features": list(model.required_features),
+        "ranges": {},
+        "effects": {},
+        "files": {},
+        "sha256": {},
+    }
+    if path.exists() and not overwrite:
+        msg = f"{path} exists; pass overwrite=True to replace it."
+        raise FileExistsError(msg)
+    path.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(path / "metadata.json", meta)
+    return path
+
+
+def _load_reference(meta: dict[str, Any]) -> Any:
+    from gmlearn.gmpe.reference import OpenQuakeGMPE
+
+    params = dict(meta["params"])
+    gsim = params.pop("gsim", None)
+    if not isinstance(gsim, str):
+        msg = f"OpenQuakeGMPE metadata needs params.gsim (a GSIM class name); got {gsim!r}."
+        raise ModelError(msg)
+    model = OpenQuakeGMPE(gsim, **params)
+    model.metadata_ = meta
+    return model
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -90,6 +128,8 @@ def save_model(
     """
     classes = model_classes()
     name = type(model).__name__
+    if name == "OpenQuakeGMPE":
+        return _save_reference(model, Path(path), overwrite)
     if name not in classes:
         msg = f"Cannot save a {name}; savable models are {sorted(classes)}."
         raise ModelError(msg)
@@ -180,10 +220,12 @@ def load_model(path: str | os.PathLike[str]) -> Any:
 
     path = Path(path)
     meta = _read_metadata(path)
+    if meta["class"] == "OpenQuakeGMPE":
+        return _load_reference(meta)
     classes = model_classes()
     cls = classes.get(meta["class"])
     if cls is None:
-        msg = f"{path}: unknown model class {meta['class']!r}; known classes are {sorted(classes)}."
+        msg = f"{path}: unknown model class {meta['class']!r}; known classes are {sorted([*classes, 'OpenQuakeGMPE'])}."
         raise ModelError(msg)
     for file, digest in meta["sha256"].items():
         full = path / file

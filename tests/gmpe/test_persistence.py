@@ -58,3 +58,13 @@ def test_bad_folders(small, tmp_path):
     (foreign / "metadata.json").write_text(json.dumps({**meta, "sha256": {"../x": "0"}}))
     with pytest.raises(ModelError, match="missing"):
         load_model(foreign)
+
+
+def test_reference_gmpe_roundtrip(small, tmp_path):
+    from gmlearn.gmpe.reference import OpenQuakeGMPE
+
+    model = OpenQuakeGMPE("BooreEtAl2014")
+    path = save_model(model, tmp_path / "bssa")
+    loaded = load_model(path)
+    np.testing.assert_array_equal(loaded.predict(small, "PGA").mean, model.predict(small, "PGA").mean)
+    assert json.loads((path / "metadata.json").read_text())["params"] == {"gsim": "BooreEtAl2014"}
