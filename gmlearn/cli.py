@@ -333,5 +333,14 @@ def demo(
     console.print(f"[green]demo written:[/] {index}")
 
 
+def _register_products() -> None:
+    """Sub-commands of the products (each module keeps its heavy imports inside functions)."""
+    from gmlearn.geodesy.cli import app as geodesy_app
+
+    app.add_typer(geodesy_app, name="geodesy")
+
+
+_register_products()
+
 if __name__ == "__main__":  # pragma: no cover
     app()
