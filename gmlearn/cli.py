@@ -232,10 +232,13 @@ def train(
     from gmlearn.exceptions import GMLearnError
     from gmlearn.gmpe.persistence import save_model
     from gmlearn.gmpe.yardstick import resolve_gmpes
+    from gmlearn.store import FeatureStore
 
     if model not in MODELS:
         _fail(ValueError(f"The '--model' option must be one of {list(MODELS)}. Got {model!r} instead."))
     imt_list = [i.strip() for i in _split_imts(imts)]
+    if out.exists() and not overwrite:
+        _fail(FileExistsError(f"{out} exists; pass --overwrite to replace it."))
     try:
         table = _load_table(store, dataset, imt_list, region or None)
         estimator = _estimator(model, resolve_gmpes([base])[base], seed)
@@ -246,7 +249,7 @@ def train(
                 bar.update(task, completed=step, total=total, description=message)
 
             estimator.fit(table, imt_list, progress=_step)
-        training_hash = _table_hash(table)
+        training_hash = FeatureStore(store).content_hash if store is not None else f"table-sha256:{_table_hash(table)}"
         path = save_model(estimator, out, training_hash=training_hash, overwrite=overwrite)
     except (GMLearnError, ValueError, KeyError, FileExistsError) as exc:
         _fail(exc)
@@ -307,7 +310,7 @@ def predict(
     for i, imt in enumerate(pred.imts):
         unit = "cm/s" if imt == "PGV" else "g"
         cols[f"{imt}_ln_mean"] = pred.mean[i]
-        cols[f"{imt}_median_{unit.replace('/', 'per')}"] = np.exp(pred.mean[i])
+        cols[f"{imt}_median_{'cm_s' if unit == 'cm/s' else unit}"] = np.exp(pred.mean[i])
         cols[f"{imt}_tau"], cols[f"{imt}_phi"], cols[f"{imt}_sigma"] = pred.tau[i], pred.phi[i], pred.sigma[i]
     result = pd.concat([table.reset_index(drop=True), pd.DataFrame(cols)], axis=1)
     atomic_write_with(out, lambda tmp: result.to_csv(tmp, index=False))
@@ -335,8 +338,10 @@ def demo(
 
 def _register_products() -> None:
     """Sub-commands of the products (each module keeps its heavy imports inside functions)."""
+    from gmlearn.catalog.cli import app as catalog_app
     from gmlearn.geodesy.cli import app as geodesy_app
 
+    app.add_typer(catalog_app, name="catalog")
     app.add_typer(geodesy_app, name="geodesy")
 
 

@@ -52,7 +52,7 @@ class XGBoostBaseline(GroundMotionModel):
         Rounds without improvement before stopping.
     refit_factor
         The final model is refitted on all rows with this many times the
-        early-stopped rounds (0 keeps the early-stopped model).
+        early-stopped rounds (values below 1 count as 1).
     n_jobs
         Threads (default 2).
     random_state

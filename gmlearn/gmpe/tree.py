@@ -1,8 +1,9 @@
 """``tree``: XGBoost fixed effects with event and station random effects.
 
-The learner is early-stopped on an event-grouped validation split and then
-refitted on all events; the random effects give tau, phi, phi_SS and the
-event and station terms (see :mod:`gmlearn.gmpe.mixed`).
+The number of boosting rounds is the median of early-stopped counts on three
+disjoint event-grouped validation sets; the learner is then refitted on all
+events, and the random effects give tau, phi, phi_SS (from the held-out
+events) and the event and station terms (see :mod:`gmlearn.gmpe.mixed`).
 """
 
 from __future__ import annotations

@@ -105,3 +105,8 @@ def test_hybrid_follows_physics_outside_training_range(crustal):
     assert np.abs(inside.mean - base_in.mean).max() > 0.05  # the correction acts inside the range
     obs = crustal["PGA"].to_numpy()[:200]
     assert np.sqrt(np.nanmean((obs - inside.mean[0]) ** 2)) < np.sqrt(np.nanmean((obs - base_in.mean[0]) ** 2))
+
+
+def test_known_mode_needs_station_ids(tree, crustal):
+    with pytest.raises(ValueError, match="station_id"):
+        tree.predict(crustal.drop(columns="station_id").iloc[:5], station_terms="known")
