@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from gmlearn._version import __version__
@@ -28,7 +29,7 @@ DEFAULT_IMTS = "PGA,PGV,SA(0.2),SA(1.0),SA(3.0)"
 
 
 def _fail(exc: Exception) -> None:
-    console.print(f"[bold red]error:[/] {exc}")
+    console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
     raise typer.Exit(code=2)
 
 
@@ -340,7 +341,9 @@ def _register_products() -> None:
     """Sub-commands of the products (each module keeps its heavy imports inside functions)."""
     from gmlearn.catalog.cli import app as catalog_app
     from gmlearn.geodesy.cli import app as geodesy_app
+    from gmlearn.hazard.cli import app as hazard_app
 
+    app.add_typer(hazard_app, name="hazard")
     app.add_typer(catalog_app, name="catalog")
     app.add_typer(geodesy_app, name="geodesy")
 

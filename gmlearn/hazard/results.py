@@ -1,0 +1,217 @@
+"""Outputs of an OpenQuake calculation as pandas DataFrames, read from its datastore.
+
+Every table is long ("tidy") and uses OpenQuake's IMT strings:
+
+* ``hazard_curves``: ``site_id, lon, lat, kind, imt, iml, poe`` — probability of
+  exceedance in the investigation time of intensity ``iml`` (g for PGA and SA,
+  cm/s for PGV); ``kind`` is a statistic (``mean``, ``quantile-0.15``) or a
+  realization (``rlz-000``).
+* ``hazard_maps``: ``site_id, lon, lat, kind, imt, poe, iml`` — intensity with
+  probability ``poe`` of exceedance.
+* ``uhs``: ``site_id, lon, lat, kind, poe, imt, period, iml`` — uniform hazard
+  spectra (PGA at period 0).
+* ``gmfs``: ``event_id, rlz_id, site_id, lon, lat`` and one column per IMT
+  (ground-motion values, g or cm/s).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["HazardResult", "read_result", "COMPUTE_OPERATIONS"]
+
+#: Task names in OpenQuake's performance table whose time is the calculation proper.
+COMPUTE_OPERATIONS: tuple[str, ...] = ("total classical", "total event_based", "total compute_gmfs",
+                                       "total postclassical", "total gen_event_based", "total ebrisk")
+
+
+@dataclass
+class HazardResult:
+    """What one OpenQuake job produced.
+
+    Attributes
+    ----------
+    calc_id
+        OpenQuake calculation id (in gmlearn's local job database).
+    calculation_mode
+        ``classical``, ``scenario``, ``event_based`` ...
+    datastore
+        Path of the calculation's HDF5 datastore.
+    sites
+        ``site_id, lon, lat`` and the site parameters OpenQuake kept.
+    hazard_curves, hazard_maps, uhs, gmfs
+        See the module docstring; ``None`` when the job did not produce them.
+    investigation_time
+        Years the probabilities of exceedance refer to (classical, event-based).
+    timings
+        Seconds: ``wall`` (the whole job, start-up included), ``tasks`` (the
+        calculation's tasks: classical or GMF tasks and post-processing),
+        ``gsim`` (inside GSIM ``compute``: OpenQuake's "computing mean_std(s)"),
+        ``startup`` (``wall - tasks``: reading inputs, building sources and
+        contexts, storing).
+    performance
+        OpenQuake's performance table summed by operation.
+    exported
+        Files written by :meth:`export`.
+    """
+
+    calc_id: int
+    calculation_mode: str
+    datastore: Path
+    sites: pd.DataFrame
+    hazard_curves: pd.DataFrame | None = None
+    hazard_maps: pd.DataFrame | None = None
+    uhs: pd.DataFrame | None = None
+    gmfs: pd.DataFrame | None = None
+    investigation_time: float | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    performance: pd.DataFrame | None = None
+    exported: list[Path] = field(default_factory=list)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The non-empty output tables by name."""
+        named = {"sites": self.sites, "hazard_curves": self.hazard_curves, "hazard_maps": self.hazard_maps,
+                 "uhs": self.uhs, "gmfs": self.gmfs}
+        return {k: v for k, v in named.items() if v is not None and len(v)}
+
+    def export(self, folder: str | os.PathLike[str], *, plots: bool = True) -> list[Path]:
+        """Write every table as CSV and, with ``plots``, PNG figures; returns the files."""
+        from gmlearn.hazard.plots import save_plots
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        files = []
+        for name, table in self.tables().items():
+            path = folder / f"{name}.csv"
+            table.to_csv(path, index=False)
+            files.append(path)
+        if plots:
+            files.extend(save_plots(self, folder))
+        self.exported = files
+        return files
+
+
+def _kinds(ds, key: str) -> list[str]:  # noqa: ANN001 - OpenQuake DataStore
+    info = json.loads(ds[key].attrs["json"])
+    if key.endswith("-stats"):
+        return [str(s) for s in info["stat"]]
+    n = info["rlz_id"] if isinstance(info["rlz_id"], int) else len(info["rlz_id"])
+    return [f"rlz-{r:03d}" for r in range(n)]
+
+
+def _keys(ds, stem: str) -> list[str]:  # noqa: ANN001
+    """``<stem>-stats`` and ``<stem>-rlzs``, leaving out a lone realization equal to the mean."""
+    keys = [k for k in (f"{stem}-stats", f"{stem}-rlzs") if k in ds]
+    if len(keys) == 2 and len(_kinds(ds, keys[1])) == 1:
+        keys = keys[:1]
+    return keys
+
+
+def _curves(ds, oq, sites: pd.DataFrame) -> pd.DataFrame | None:  # noqa: ANN001
+    frames = []
+    for key in _keys(ds, "hcurves"):
+        arr = ds[key][()]  # (N, K, M, L)
+        kinds = _kinds(ds, key)
+        for m, imt in enumerate(oq.imtls):
+            levels = np.asarray(oq.imtls[imt], dtype=float)
+            for k, kind in enumerate(kinds):
+                block = arr[:, k, m, : len(levels)]
+                frames.append(pd.DataFrame({
+                    "site_id": np.repeat(sites["site_id"].to_numpy(), len(levels)),
+                    "lon": np.repeat(sites["lon"].to_numpy(), len(levels)),
+                    "lat": np.repeat(sites["lat"].to_numpy(), len(levels)),
+                    "kind": kind, "imt": imt, "iml": np.tile(levels, len(sites)), "poe": block.reshape(-1),
+                }))
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def _maps(ds, oq, sites: pd.DataFrame) -> pd.DataFrame | None:  # noqa: ANN001
+    frames = []
+    for key in _keys(ds, "hmaps"):
+        arr = ds[key][()]  # (N, K, M, P)
+        kinds = _kinds(ds, key)
+        for m, imt in enumerate(oq.imtls):
+            for k, kind in enumerate(kinds):
+                for p, poe in enumerate(oq.poes):
+                    frames.append(pd.DataFrame({
+                        "site_id": sites["site_id"].to_numpy(), "lon": sites["lon"].to_numpy(),
+                        "lat": sites["lat"].to_numpy(), "kind": kind, "imt": imt, "poe": float(poe),
+                        "iml": arr[:, k, m, p],
+                    }))
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def uhs_from_maps(maps: pd.DataFrame) -> pd.DataFrame | None:
+    """Uniform hazard spectra (PGA and SA rows of a hazard-map table, by period)."""
+    from openquake.hazardlib.imt import from_string
+
+    spectral = maps[maps["imt"].str.startswith(("PGA", "SA("))].copy()
+    if spectral.empty:
+        return None
+    spectral["period"] = [float(from_string(i).period) for i in spectral["imt"]]
+    cols = ["site_id", "lon", "lat", "kind", "poe", "imt", "period", "iml"]
+    return spectral[cols].sort_values(["kind", "poe", "site_id", "period"], kind="stable").reset_index(drop=True)
+
+
+def _gmfs(ds, sites: pd.DataFrame) -> pd.DataFrame | None:  # noqa: ANN001
+    if "gmf_data" not in ds or "sid" not in ds["gmf_data"]:
+        return None
+    df = ds.read_df("gmf_data")
+    imts = [c for c in df.columns if c not in ("sid", "eid", "rup_info", "sigma_epsilon")]
+    out = pd.DataFrame({"event_id": df["eid"].to_numpy(), "site_id": df["sid"].to_numpy()})
+    if "events" in ds:
+        rlz = ds["events"]["rlz_id"]
+        out.insert(1, "rlz_id", np.asarray(rlz)[out["event_id"].to_numpy()])
+    loc = sites.set_index("site_id")
+    out["lon"] = loc["lon"].reindex(out["site_id"]).to_numpy()
+    out["lat"] = loc["lat"].reindex(out["site_id"]).to_numpy()
+    for imt in imts:
+        out[imt] = df[imt].to_numpy(dtype=float)
+    return out.sort_values(["event_id", "site_id"], kind="stable").reset_index(drop=True)
+
+
+def _performance(ds) -> pd.DataFrame:  # noqa: ANN001
+    perf = ds.read_df("performance_data")
+    perf["operation"] = perf["operation"].map(lambda b: b.decode() if isinstance(b, bytes) else str(b))
+    return (perf.groupby("operation", sort=False)[["time_sec", "counts"]].sum().reset_index()
+            .sort_values("time_sec", ascending=False, kind="stable").reset_index(drop=True))
+
+
+def read_result(path: str | os.PathLike[str], *, wall: float | None = None) -> HazardResult:
+    """Read a calculation's datastore (``calc_<id>.hdf5``) into a :class:`HazardResult`."""
+    from openquake.commonlib.datastore import read
+
+    ds = read(str(path))
+    try:
+        oq = ds["oqparam"]
+        col = ds["sitecol"]
+        sites = pd.DataFrame({name: col.array[name] for name in col.array.dtype.names if name != "sids"})
+        sites.insert(0, "site_id", col.sids.astype(int))
+        maps = _maps(ds, oq, sites)
+        perf = _performance(ds)
+        ops = perf.set_index("operation")["time_sec"]
+        tasks = float(sum(ops.get(op, 0.0) for op in COMPUTE_OPERATIONS))
+        timings = {"tasks": tasks, "gsim": float(ops.get("computing mean_std", 0.0) + ops.get("computing mean_stds", 0.0))}
+        if wall is not None:
+            timings = {"wall": float(wall), **timings, "startup": float(wall) - tasks}
+        return HazardResult(
+            calc_id=int(Path(str(path)).stem.split("_")[-1]),
+            calculation_mode=str(oq.calculation_mode),
+            datastore=Path(ds.filename),
+            sites=sites,
+            hazard_curves=_curves(ds, oq, sites),
+            hazard_maps=maps,
+            uhs=None if maps is None else uhs_from_maps(maps),
+            gmfs=_gmfs(ds, sites),
+            investigation_time=float(oq.investigation_time) if oq.investigation_time else None,
+            timings=timings,
+            performance=perf,
+        )
+    finally:
+        ds.close()

@@ -1,0 +1,78 @@
+"""``gmlearn hazard run`` and ``gmlearn hazard pack`` (the Typer sub-app in gmlearn/hazard/cli.py)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+pytest.importorskip("openquake.calculators")
+
+AREA = Path("openquake_demos") / "hazard" / "AreaSourceClassicalPSHA"
+LT = """<?xml version="1.0" encoding="UTF-8"?>
+<nrml xmlns:gml="http://www.opengis.net/gml" xmlns="http://openquake.org/xmlns/nrml/0.4">
+  <logicTree logicTreeID="lt1">
+    <logicTreeBranchSet uncertaintyType="gmpeModel" branchSetID="bs1" applyToTectonicRegionType="Active Shallow Crust">
+      <logicTreeBranch branchID="b1">
+        <uncertaintyModel model_file="ba08.zip">GMLearnGSIM</uncertaintyModel>
+        <uncertaintyWeight>1.0</uncertaintyWeight>
+      </logicTreeBranch>
+    </logicTreeBranchSet>
+  </logicTree>
+</nrml>
+"""
+
+
+@pytest.fixture()
+def job(shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from gmlearn.gmpe.persistence import save_model
+    from gmlearn.gmpe.reference import OpenQuakeGMPE
+
+    monkeypatch.setenv("GMLEARN_DATA_DIR", str(tmp_path / "gmlearn-data"))
+    monkeypatch.setenv("OQ_DISTRIBUTE", "no")
+    folder = tmp_path / "job"
+    shutil.copytree(shared_data / AREA, folder)
+    for file in folder.iterdir():
+        file.chmod(0o644)
+    save_model(OpenQuakeGMPE("BooreAtkinson2008"), folder / "ba08")
+    (folder / "gmpe_logic_tree.xml").write_text(LT)
+    return folder / "job.ini"
+
+
+def test_pack_then_run_with_export(job: Path, tmp_path: Path) -> None:
+    from gmlearn.hazard.cli import app
+
+    runner = CliRunner()
+    packed = runner.invoke(app, ["pack", str(job.parent / "ba08")])
+    assert packed.exit_code == 0, packed.output
+    assert (job.parent / "ba08.zip").is_file()
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(job), "--export", str(out), "--data-dir", str(tmp_path / "oq"),
+                                 "-p", "region_grid_spacing=80", "-p",
+                                 'intensity_measure_types_and_levels={"PGA": logscale(0.005, 2.13, 8)}'])
+    assert result.exit_code == 0, result.output
+    assert "hazard_curves" in result.output and "classical" in result.output
+    curves = pd.read_csv(out / "hazard_curves.csv")
+    assert set(curves.columns) == {"site_id", "lon", "lat", "kind", "imt", "iml", "poe"}
+    assert (out / "hazard_curves.png").stat().st_size > 1000
+    assert (out / "hazard_map_PGA_poe0.1.png").is_file()
+
+
+def test_run_reports_bad_model_cleanly(job: Path, tmp_path: Path) -> None:
+    from gmlearn.hazard.cli import app
+
+    result = CliRunner().invoke(app, ["run", str(job), "--data-dir", str(tmp_path / "oq")])  # ba08.zip not packed
+    assert result.exit_code == 2
+    flat = "".join(result.output.split())  # Rich wraps long paths at the terminal width
+    assert "ba08.zip" in flat and "doesnotexist" in flat
+
+
+def test_bad_param_syntax(job: Path) -> None:
+    from gmlearn.hazard.cli import app
+
+    result = CliRunner().invoke(app, ["run", str(job), "-p", "no-equals-sign"])
+    assert result.exit_code != 0
+    assert "name=value" in result.output
