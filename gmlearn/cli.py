@@ -214,12 +214,12 @@ def _print_scores(pivot, title: str) -> None:  # noqa: ANN001
     Console().print(table)
 
 
-MODELS = ("tree", "monotone", "hybrid")
+MODELS = ("tree", "monotone", "hybrid", "bnn")
 
 
 @app.command("train")
 def train(
-    model: str = typer.Option("tree", "--model", "-m", help="tree | monotone | hybrid"),
+    model: str = typer.Option("tree", "--model", "-m", help="tree | monotone | hybrid | bnn"),
     base: str = typer.Option("BooreEtAl2014", help="OpenQuake GSIM (or label such as CB14) of the hybrid's physics base."),
     imts: str = typer.Option(DEFAULT_IMTS, help="Comma-separated IMTs."),
     store: Path | None = typer.Option(None, "--store", "-s", help="Feature-store folder."),
@@ -229,7 +229,7 @@ def train(
     out: Path = typer.Option(..., "--out", "-o", help="Model folder to write."),
     overwrite: bool = typer.Option(False, help="Replace an existing model folder."),
 ) -> None:
-    """Train a mixed-effects regressor and save it as a folder of data (JSON + XGBoost UBJ)."""
+    """Train a mixed-effects regressor and save it as a folder of data (JSON + XGBoost UBJ or NetCDF draws)."""
     from gmlearn.exceptions import GMLearnError
     from gmlearn.gmpe.persistence import save_model
     from gmlearn.gmpe.yardstick import resolve_gmpes
@@ -272,6 +272,10 @@ def _estimator(model: str, base: str, seed: int):  # noqa: ANN202
 
     if model == "hybrid":
         return HybridGMM(base, random_state=seed)
+    if model == "bnn":
+        from gmlearn.gmpe.bnn import BayesianNNGMM
+
+        return BayesianNNGMM(random_state=seed)
     return {"tree": TreeGMM, "monotone": MonotoneGMM}[model](random_state=seed)
 
 

@@ -18,6 +18,7 @@ _EXPORTS = {
     "TreeGMM": "gmlearn.gmpe.tree",
     "MonotoneGMM": "gmlearn.gmpe.monotone",
     "HybridGMM": "gmlearn.gmpe.hybrid",
+    "BayesianNNGMM": "gmlearn.gmpe.bnn",
     "save_model": "gmlearn.gmpe.persistence",
     "load_model": "gmlearn.gmpe.persistence",
     "fit_mixed_effects": "gmlearn.gmpe.mixed_effects",

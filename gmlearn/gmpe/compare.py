@@ -89,9 +89,12 @@ class KnownStations:
 
 
 def gmlearn_models(
-    *, hybrid_base: str = "CampbellBozorgnia2014", non_ergodic: bool = True, random_state: int = 0
+    *, hybrid_base: str = "CampbellBozorgnia2014", non_ergodic: bool = True, bnn: bool = False, random_state: int = 0
 ) -> dict[str, Callable[[], Any]]:
-    """Factories of gmlearn's regressors for a comparison (ergodic and, optionally, known-station)."""
+    """Factories of gmlearn's regressors for a comparison (ergodic and, optionally, known-station).
+
+    ``bnn=True`` adds the PyMC Bayesian neural network (needs the ``bnn`` extra).
+    """
     from gmlearn.gmpe.hybrid import HybridGMM
     from gmlearn.gmpe.monotone import MonotoneGMM
     from gmlearn.gmpe.tree import TreeGMM
@@ -102,6 +105,10 @@ def gmlearn_models(
         "monotone": lambda: MonotoneGMM(random_state=random_state),
         f"hybrid({label})": lambda: HybridGMM(hybrid_base, random_state=random_state),
     }
+    if bnn:
+        from gmlearn.gmpe.bnn import BayesianNNGMM
+
+        base["bnn"] = lambda: BayesianNNGMM(random_state=random_state)
     models = dict(base)
     if non_ergodic:
         for name, factory in base.items():

@@ -7,6 +7,8 @@ A model folder holds::
                          training data hash, metrics, SHA-256 of every file
     booster_<k>.ubj      one XGBoost model per IMT (XGBoost's own binary JSON)
     random_effects.parquet  event and station terms per IMT
+    posterior.nc         BayesianNNGMM only, instead of the boosters: posterior draws
+                         of the network (ArviZ InferenceData as NetCDF)
 
 Saving writes a temporary folder and renames it into place, so a crash leaves
 the previous model intact; loading checks the format, the class and every
@@ -39,11 +41,12 @@ _EFFECT_KEYS = ("bias", "tau", "phi", "phi_ss", "phi_s2s", "sigma_from", "tau_tr
 
 def model_classes() -> dict[str, type]:
     """Class name -> class of every model that can be saved."""
+    from gmlearn.gmpe.bnn import BayesianNNGMM  # hook model, see the end of this module
     from gmlearn.gmpe.hybrid import HybridGMM
     from gmlearn.gmpe.monotone import MonotoneGMM
     from gmlearn.gmpe.tree import TreeGMM
 
-    return {c.__name__: c for c in (TreeGMM, MonotoneGMM, HybridGMM)}
+    return {c.__name__: c for c in (TreeGMM, MonotoneGMM, HybridGMM, BayesianNNGMM)}
 
 
 # -- published OpenQuake GMPEs: a folder with metadata only ------------------------------
@@ -111,7 +114,8 @@ def save_model(
     Parameters
     ----------
     model
-        A fitted :class:`~gmlearn.gmpe.tree.TreeGMM`, ``MonotoneGMM`` or ``HybridGMM``.
+        A fitted :class:`~gmlearn.gmpe.tree.TreeGMM`, ``MonotoneGMM``, ``HybridGMM`` or
+        ``BayesianNNGMM``.
     path
         Folder to create.
     training_hash
@@ -133,7 +137,7 @@ def save_model(
     if name not in classes:
         msg = f"Cannot save a {name}; savable models are {sorted(classes)}."
         raise ModelError(msg)
-    if not hasattr(model, "boosters_"):
+    if not hasattr(model, "imts_" if hasattr(model, "_save_arrays") else "boosters_"):  # hook models: see the end
         msg = f"This {name} is not fitted; fit it before saving."
         raise ModelError(msg)
     path = Path(path)
@@ -142,6 +146,9 @@ def save_model(
         raise FileExistsError(msg)
 
     def _write(tmp: Path) -> None:
+        if hasattr(model, "_save_arrays"):  # hook models (BayesianNNGMM): see the end of this module
+            atomic_write_json(tmp / "metadata.json", _hook_metadata(model, tmp, training_hash, metrics))
+            return
         files: dict[str, str] = {}
         terms = []
         for k, imt in enumerate(model.imts_):
@@ -227,6 +234,11 @@ def load_model(path: str | os.PathLike[str]) -> Any:
     if cls is None:
         msg = f"{path}: unknown model class {meta['class']!r}; known classes are {sorted([*classes, 'OpenQuakeGMPE'])}."
         raise ModelError(msg)
+    needed = {*meta["files"].values(), "random_effects.parquet"}
+    unlisted = sorted(needed - set(meta["sha256"]))
+    if unlisted:
+        msg = f"{path}: metadata.json has no SHA-256 for {unlisted}; refusing to load unverified files."
+        raise ModelError(msg)
     for file, digest in meta["sha256"].items():
         full = path / file
         if Path(file).name != file or not full.is_file():
@@ -240,17 +252,62 @@ def load_model(path: str | os.PathLike[str]) -> Any:
     except TypeError as exc:
         msg = f"{path}: arguments {meta['params']} do not fit {meta['class']}: {exc}"
         raise ModelError(msg) from exc
+    if hasattr(model, "_load_arrays"):  # hook models (BayesianNNGMM): see the end of this module
+        return _hook_load(model, path, meta)
     terms = pd.read_parquet(path / "random_effects.parquet")
     model.boosters_, model.effects_ = {}, {}
     for imt in meta["imts"]:
         booster = xgb.XGBRegressor()
-        booster.load_model(str(path / meta["files"][imt]))
+        try:
+            booster.load_model(str(path / meta["files"][imt]))
+        except (xgb.core.XGBoostError, ValueError) as exc:
+            msg = f"{path}: {meta['files'][imt]} is not a readable XGBoost model: {exc}"
+            raise ModelError(msg) from exc
         model.boosters_[imt] = booster
         eff = dict(meta["effects"][imt])
         for kind in ("event", "station"):
             sub = terms[(terms["imt"] == imt) & (terms["kind"] == kind)]
             eff[f"{kind}_terms"] = pd.Series(sub["term"].to_numpy(dtype=float), index=pd.Index(sub["id"].astype(str)), dtype=float)
         model.effects_[imt] = eff
+    model.imts_ = list(meta["imts"])
+    model.ranges_ = {k: [float(v[0]), float(v[1])] for k, v in meta["ranges"].items()}
+    model.n_features_in_ = len(model.features)
+    model.metadata_ = meta
+    return model
+
+
+# -- Models that write their own arrays (BayesianNNGMM, issue 3) ------------------------------
+# Such a model provides ``_save_arrays(folder) -> {"files": {role: file}, "effects": {imt: {...}}}``
+# (its native weight files, e.g. NetCDF posterior draws, plus JSON-ready scalars per IMT) and
+# ``_load_arrays(folder, meta)``, which restores its learned arrays after the hashes were checked.
+# The XGBoost path above does not use these hooks.
+
+
+def _hook_metadata(model: Any, tmp: Path, training_hash: str | None, metrics: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Let ``model`` write its files into ``tmp``; return the metadata that describes them."""
+    arrays = model._save_arrays(tmp)
+    files = dict(arrays["files"])
+    return {
+        "format": MODEL_FORMAT,
+        "format_version": MODEL_FORMAT_VERSION,
+        "gmlearn_version": __version__,
+        "class": type(model).__name__,
+        "params": _jsonable(model.get_params()),
+        "imts": list(model.imts_),
+        "features": list(model.features),
+        "required_features": list(model.required_features),
+        "ranges": _jsonable(model.ranges_),
+        "effects": _jsonable(arrays["effects"]),
+        "training": {"content_hash": training_hash},
+        "metrics": _jsonable(dict(metrics or {})),
+        "files": files,
+        "sha256": {f: _sha256(tmp / f) for f in files.values()},
+    }
+
+
+def _hook_load(model: Any, path: Path, meta: dict[str, Any]) -> Any:
+    """Restore a hook model's arrays and the fields every model shares."""
+    model._load_arrays(path, meta)
     model.imts_ = list(meta["imts"])
     model.ranges_ = {k: [float(v[0]), float(v[1])] for k, v in meta["ranges"].items()}
     model.n_features_in_ = len(model.features)

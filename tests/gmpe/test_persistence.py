@@ -55,7 +55,7 @@ def test_bad_folders(small, tmp_path):
     (foreign / "metadata.json").write_text(json.dumps({**meta, "format": "pickle"}))
     with pytest.raises(ModelError, match="not gmlearn model metadata"):
         load_model(foreign)
-    (foreign / "metadata.json").write_text(json.dumps({**meta, "sha256": {"../x": "0"}}))
+    (foreign / "metadata.json").write_text(json.dumps({**meta, "sha256": {**meta["sha256"], "../x": "0"}}))
     with pytest.raises(ModelError, match="missing"):
         load_model(foreign)
 
@@ -68,3 +68,11 @@ def test_reference_gmpe_roundtrip(small, tmp_path):
     loaded = load_model(path)
     np.testing.assert_array_equal(loaded.predict(small, "PGA").mean, model.predict(small, "PGA").mean)
     assert json.loads((path / "metadata.json").read_text())["params"] == {"gsim": "BooreEtAl2014"}
+
+
+def test_unlisted_files_are_refused(small, tmp_path):
+    path = save_model(TreeGMM(n_estimators=30).fit(small, "PGA"), tmp_path / "m")
+    meta = json.loads((path / "metadata.json").read_text())
+    (path / "metadata.json").write_text(json.dumps({**meta, "sha256": {}}))
+    with pytest.raises(ModelError, match="no SHA-256"):
+        load_model(path)
