@@ -6,8 +6,8 @@ Run from the repository root::
 
 Data: the bundled NZSMD flatfile (crustal records, RotD50) and the bundled
 NGA-West2 1000-record subset, both loaded through a FeatureStore. Learned
-models (plain XGBoost; gmlearn tree, monotone and hybrid, ergodic and with
-known station terms) are scored on out-of-fold predictions; published GMPEs
+models (plain XGBoost; gmlearn tree, monotone, hybrid and Bayesian NN, ergodic
+and with known station terms) are scored on out-of-fold predictions; published GMPEs
 on all records. An extrapolation test trains on M < 6.5 and tests on M >= 6.5.
 Prints tables and writes benchmarks/results/accuracy.json.
 """
@@ -69,7 +69,7 @@ def _extrapolation(table: pd.DataFrame, seed: int) -> pd.DataFrame:
     train = table[table["mag"] < EXTRAPOLATION_MAG].reset_index(drop=True)
     test = table[table["mag"] >= EXTRAPOLATION_MAG].reset_index(drop=True)
     rows = []
-    models = {**{k: v for k, v in gmlearn_models(hybrid_base=HYBRID_BASE, non_ergodic=False, random_state=seed).items()},
+    models = {**gmlearn_models(hybrid_base=HYBRID_BASE, non_ergodic=False, bnn=True, random_state=seed),
               **default_models({"CB14": HYBRID_BASE}, xgboost=True, random_state=seed)}
     for label, factory in models.items():
         model = factory().fit(train, IMTS)
@@ -119,7 +119,7 @@ def main() -> None:
             t0 = time.perf_counter()
             table = _table(Path(tmp), case)
             models = {**default_models(resolve_gmpes(case["gmpes"]), xgboost=True, random_state=args.seed),
-                      **gmlearn_models(hybrid_base=HYBRID_BASE, random_state=args.seed)}
+                      **gmlearn_models(hybrid_base=HYBRID_BASE, bnn=True, random_state=args.seed)}
             result = compare_models(table, IMTS, models, n_splits=args.folds, random_state=args.seed)
             timing[name] = round(time.perf_counter() - t0, 1)
             if args.plots:
