@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from gmlearn import datasets
+from gmlearn.gmpe.bnn import BayesianNNGMM
 from gmlearn.gmpe.hybrid import HybridGMM
 from gmlearn.gmpe.monotone import MonotoneGMM
 from gmlearn.gmpe.reference import OpenQuakeGMPE
@@ -71,7 +72,8 @@ def main() -> None:
     rows.append({"model": "BSSA14 (OpenQuake)", "train_seconds": None, "predict_seconds": round(t_ref, 3), "ratio_vs_bssa14": 1.0})
     models = {"tree": TreeGMM(random_state=args.seed), "monotone": MonotoneGMM(random_state=args.seed),
               "hybrid(CB14)": HybridGMM("CampbellBozorgnia2014", random_state=args.seed),
-              "hybrid(BSSA14)": HybridGMM("BooreEtAl2014", random_state=args.seed)}
+              "hybrid(BSSA14)": HybridGMM("BooreEtAl2014", random_state=args.seed),
+              "bnn": BayesianNNGMM(random_state=args.seed)}
     for name, model in models.items():
         t0 = time.perf_counter()
         model.fit(table, IMTS)
