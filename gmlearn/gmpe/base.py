@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+import warnings
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from gmlearn.exceptions import MissingColumnError
+from gmlearn.exceptions import MissingColumnError, OutOfRangeWarning
 from gmlearn.gmpe.prediction import Prediction
 from gmlearn.schema import imt_string
 
-__all__ = ["GroundMotionModel", "check_features", "as_imts", "imt_seed"]
+__all__ = ["GroundMotionModel", "check_features", "as_imts", "imt_seed", "training_ranges", "warn_out_of_range"]
 
 
 def imt_seed(random_state: int, imt: str) -> int:
@@ -66,6 +67,37 @@ def check_features(table: pd.DataFrame, required: Sequence[str], *, model: str) 
                 f"first at row {pos}: {values.iloc[pos]!r}."
             )
             raise ValueError(msg)
+
+
+def training_ranges(table: pd.DataFrame, features: Sequence[str]) -> dict[str, list[float]]:
+    """``{feature: [min, max]}`` over the finite values of each feature (raw units)."""
+    ranges = {}
+    for name in features:
+        values = pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        if values.size:
+            ranges[name] = [float(values.min()), float(values.max())]
+    return ranges
+
+
+def warn_out_of_range(table: pd.DataFrame, ranges: Mapping[str, Sequence[float]], model: str, *, stacklevel: int = 2) -> None:
+    """Warn (:class:`OutOfRangeWarning`) per feature of ``table`` outside its fitted range, naming the worst value.
+
+    Used by every learned model; ``stacklevel`` points the warning at the caller.
+    """
+    for name, (lo, hi) in ranges.items():
+        if name not in table:
+            continue
+        values = pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=float)
+        out = np.isfinite(values) & ((values < lo) | (values > hi))
+        if out.any():
+            worst = values[out][np.argmax(np.maximum(lo - values[out], values[out] - hi))]
+            warnings.warn(
+                f"{model}: {int(out.sum())} row(s) have {name} outside the training range "
+                f"[{lo:g}, {hi:g}] (e.g. {worst:g}); predictions there extrapolate.",
+                OutOfRangeWarning,
+                stacklevel=stacklevel + 1,
+            )
 
 
 class GroundMotionModel:

@@ -30,15 +30,14 @@ Automatic differentiation variational inference. JMLR 18(14).
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from gmlearn.exceptions import MissingColumnError, ModelError, OutOfRangeWarning
-from gmlearn.gmpe.base import GroundMotionModel, as_imts, check_features
+from gmlearn.exceptions import MissingColumnError, ModelError
+from gmlearn.gmpe.base import GroundMotionModel, as_imts, check_features, training_ranges, warn_out_of_range
 from gmlearn.gmpe.mixed import STATION_MODES, event_validation_folds
 from gmlearn.gmpe.prediction import Prediction
 
@@ -131,37 +130,6 @@ def transform_features(table: pd.DataFrame, features: Sequence[str]) -> np.ndarr
             raw = values
         columns.append(raw)
     return np.column_stack(columns) if columns else np.zeros((len(table), 0))
-
-
-def training_ranges(table: pd.DataFrame, features: Sequence[str]) -> dict[str, list[float]]:
-    """``{feature: [min, max]}`` over the finite values of each feature (raw units)."""
-    ranges = {}
-    for name in features:
-        values = pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=float)
-        values = values[np.isfinite(values)]
-        if values.size:
-            ranges[name] = [float(values.min()), float(values.max())]
-    return ranges
-
-
-def warn_out_of_range(table: pd.DataFrame, ranges: Mapping[str, Sequence[float]], model: str, *, stacklevel: int = 2) -> None:
-    """Warn (:class:`OutOfRangeWarning`) per feature of ``table`` outside its fitted range, naming the worst value.
-
-    The message is that of the boosted models (:mod:`gmlearn.gmpe.mixed`).
-    """
-    for name, (lo, hi) in ranges.items():
-        if name not in table:
-            continue
-        values = pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=float)
-        out = np.isfinite(values) & ((values < lo) | (values > hi))
-        if out.any():
-            worst = values[out][np.argmax(np.maximum(lo - values[out], values[out] - hi))]
-            warnings.warn(
-                f"{model}: {int(out.sum())} row(s) have {name} outside the training range "
-                f"[{lo:g}, {hi:g}] (e.g. {worst:g}); predictions there extrapolate.",
-                OutOfRangeWarning,
-                stacklevel=stacklevel + 1,
-            )
 
 
 def _forward(x: np.ndarray, w: dict[str, np.ndarray]) -> np.ndarray:

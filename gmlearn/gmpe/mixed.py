@@ -21,14 +21,13 @@ phi_SS (*non-ergodic*).
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from gmlearn.exceptions import ModelError, OutOfRangeWarning
-from gmlearn.gmpe.base import GroundMotionModel, as_imts, check_features, imt_seed
+from gmlearn.exceptions import ModelError
+from gmlearn.gmpe.base import GroundMotionModel, as_imts, check_features, imt_seed, training_ranges, warn_out_of_range
 from gmlearn.gmpe.prediction import Prediction
 
 __all__ = ["MixedEffectsBoostedModel", "DEFAULT_FEATURES", "STATION_MODES"]
@@ -211,29 +210,6 @@ class MixedEffectsBoostedModel(GroundMotionModel):
             params["monotone_constraints"] = "(" + ",".join(str(self.monotone.get(f, 0)) for f in self.features) + ")"
         return params
 
-    def _record_ranges(self, table: pd.DataFrame) -> None:
-        self.ranges_: dict[str, list[float]] = {}
-        for name in self.features:
-            values = pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=float)
-            values = values[np.isfinite(values)]
-            if values.size:
-                self.ranges_[name] = [float(values.min()), float(values.max())]
-
-    def _warn_range(self, table: pd.DataFrame) -> None:
-        for name, (lo, hi) in getattr(self, "ranges_", {}).items():
-            if name not in table:
-                continue
-            values = pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=float)
-            out = np.isfinite(values) & ((values < lo) | (values > hi))
-            if out.any():
-                worst = values[out][np.argmax(np.maximum(lo - values[out], values[out] - hi))]
-                warnings.warn(
-                    f"{type(self).__name__}: {int(out.sum())} row(s) have {name} outside the training range "
-                    f"[{lo:g}, {hi:g}] (e.g. {worst:g}); predictions there extrapolate.",
-                    OutOfRangeWarning,
-                    stacklevel=3,
-                )
-
     # -- fitting ---------------------------------------------------------------------
     def fit(self, table: pd.DataFrame, imts: str | Iterable[str], *,
             progress: Callable[[int, int, str], None] | None = None) -> "MixedEffectsBoostedModel":
@@ -279,7 +255,7 @@ class MixedEffectsBoostedModel(GroundMotionModel):
         if progress is not None:
             progress(len(names), len(names), "fitted")
         self.imts_ = names
-        self._record_ranges(table)
+        self.ranges_ = training_ranges(table, self.features)
         self.n_features_in_ = len(self.features)
         return self
 
@@ -366,7 +342,7 @@ class MixedEffectsBoostedModel(GroundMotionModel):
             empty = np.zeros((len(names), 0))
             return Prediction(tuple(names), empty, empty, empty, empty)
         x = self._matrix(table)
-        self._warn_range(table)
+        warn_out_of_range(table, self.ranges_, type(self).__name__, stacklevel=2)
         base = self._base(table, names)
         weight = self._weight(table)
         mean = np.empty((len(names), n))
