@@ -12,7 +12,13 @@ from gmlearn.exceptions import MissingColumnError, OutOfRangeWarning
 from gmlearn.gmpe.prediction import Prediction
 from gmlearn.schema import imt_string
 
-__all__ = ["GroundMotionModel", "check_features", "as_imts", "imt_seed", "training_ranges", "warn_out_of_range"]
+__all__ = [
+    "GroundMotionModel", "check_features", "as_imts", "imt_seed", "training_ranges", "warn_out_of_range",
+    "STATION_MODES", "check_station_mode", "add_station_terms",
+]
+
+#: Allowed values of the ``station_terms`` argument of ``predict``.
+STATION_MODES: tuple[str, ...] = ("ergodic", "known")
 
 
 def imt_seed(random_state: int, imt: str) -> int:
@@ -98,6 +104,30 @@ def warn_out_of_range(table: pd.DataFrame, ranges: Mapping[str, Sequence[float]]
                 OutOfRangeWarning,
                 stacklevel=stacklevel + 1,
             )
+
+
+def check_station_mode(station_terms: str, table: pd.DataFrame) -> None:
+    """Raise unless ``station_terms`` is allowed and, for ``"known"``, ``table`` has ``station_id``."""
+    if station_terms not in STATION_MODES:
+        msg = f"The 'station_terms' parameter must be one of {list(STATION_MODES)}. Got {station_terms!r} instead."
+        raise ValueError(msg)
+    if station_terms == "known" and "station_id" not in table:
+        msg = "station_terms='known' needs a 'station_id' column to look up station terms; the table has none."
+        raise ValueError(msg)
+
+
+def add_station_terms(mean: np.ndarray, phi: np.ndarray, effects: dict, table: pd.DataFrame) -> None:
+    """Non-ergodic prediction for one IMT, in place: add dS2S and use phi_SS at stations seen in training.
+
+    ``mean`` and ``phi`` have shape (n_rows,); ``effects`` holds ``station_terms``
+    (a Series by station id) and ``phi_ss``. Rows of unknown stations stay ergodic.
+    """
+    if not len(effects["station_terms"]):
+        return
+    terms = effects["station_terms"].reindex(table["station_id"].astype(str).to_numpy()).to_numpy(dtype=float)
+    known = np.isfinite(terms)
+    mean[known] += terms[known]
+    phi[known] = effects["phi_ss"]
 
 
 class GroundMotionModel:

@@ -37,8 +37,16 @@ import numpy as np
 import pandas as pd
 
 from gmlearn.exceptions import MissingColumnError, ModelError
-from gmlearn.gmpe.base import GroundMotionModel, as_imts, check_features, training_ranges, warn_out_of_range
-from gmlearn.gmpe.mixed import STATION_MODES, event_validation_folds
+from gmlearn.gmpe.base import (
+    GroundMotionModel,
+    add_station_terms,
+    as_imts,
+    check_features,
+    check_station_mode,
+    training_ranges,
+    warn_out_of_range,
+)
+from gmlearn.gmpe.mixed import event_validation_folds
 from gmlearn.gmpe.prediction import Prediction
 
 __all__ = [
@@ -495,24 +503,18 @@ class BayesianNNGMM(GroundMotionModel):
             ``tau``, ``phi``: aleatory; ``sigma = sqrt(tau**2 + phi**2 +
             epistemic**2)`` with the epistemic std of :meth:`predict_epistemic`.
         """
-        if station_terms not in STATION_MODES:
-            msg = f"The 'station_terms' parameter must be one of {list(STATION_MODES)}. Got {station_terms!r} instead."
-            raise ValueError(msg)
+        check_station_mode(station_terms, table)
         names, mean, epistemic = self._evaluate(table, imts)
         warn_out_of_range(table, self.ranges_, type(self).__name__, stacklevel=2)
         tau = np.empty_like(mean)
         phi = np.empty_like(mean)
-        known_ids = table["station_id"].astype(str).to_numpy() if station_terms == "known" and "station_id" in table else None
         for k, imt in enumerate(names):
             eff = self.effects_[imt]
             mean[k] += eff["bias"]
             tau[k] = eff["tau"]
             phi[k] = eff["phi"]
-            if known_ids is not None and len(eff["station_terms"]):
-                terms = eff["station_terms"].reindex(known_ids).to_numpy(dtype=float)
-                known = np.isfinite(terms)
-                mean[k, known] += terms[known]
-                phi[k, known] = eff["phi_ss"]
+            if station_terms == "known":
+                add_station_terms(mean[k], phi[k], eff, table)
         return Prediction(tuple(names), mean, tau, phi, np.sqrt(tau**2 + phi**2 + epistemic**2))
 
     # -- persistence hooks (see gmlearn.gmpe.persistence) -----------------------------

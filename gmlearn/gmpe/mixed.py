@@ -27,7 +27,17 @@ import numpy as np
 import pandas as pd
 
 from gmlearn.exceptions import ModelError
-from gmlearn.gmpe.base import GroundMotionModel, as_imts, check_features, imt_seed, training_ranges, warn_out_of_range
+from gmlearn.gmpe.base import (
+    STATION_MODES,
+    GroundMotionModel,
+    add_station_terms,
+    as_imts,
+    check_features,
+    check_station_mode,
+    imt_seed,
+    training_ranges,
+    warn_out_of_range,
+)
 from gmlearn.gmpe.prediction import Prediction
 
 __all__ = ["MixedEffectsBoostedModel", "DEFAULT_FEATURES", "STATION_MODES"]
@@ -35,8 +45,6 @@ __all__ = ["MixedEffectsBoostedModel", "DEFAULT_FEATURES", "STATION_MODES"]
 #: Default features of the boosted models.
 DEFAULT_FEATURES: tuple[str, ...] = ("mag", "rrup", "rjb", "vs30", "z1pt0", "hypo_depth", "ztor", "rake", "dip")
 
-#: Allowed values of the ``station_terms`` argument of ``predict``.
-STATION_MODES: tuple[str, ...] = ("ergodic", "known")
 
 _PARAM_RULES: dict[str, tuple[type, float, float]] = {
     "n_estimators": (int, 1, 100_000),
@@ -329,9 +337,7 @@ class MixedEffectsBoostedModel(GroundMotionModel):
             training and use phi_SS there (non-ergodic); other rows stay ergodic.
         """
         self._check_fitted()
-        if station_terms not in STATION_MODES:
-            msg = f"The 'station_terms' parameter must be one of {list(STATION_MODES)}. Got {station_terms!r} instead."
-            raise ValueError(msg)
+        check_station_mode(station_terms, table)
         names = self.imts_ if imts is None else as_imts(imts)
         unknown = [i for i in names if i not in self.boosters_]
         if unknown:
@@ -348,18 +354,11 @@ class MixedEffectsBoostedModel(GroundMotionModel):
         mean = np.empty((len(names), n))
         tau = np.empty((len(names), n))
         phi = np.empty((len(names), n))
-        if station_terms == "known" and "station_id" not in table:
-            msg = "station_terms='known' needs a 'station_id' column to look up station terms; the table has none."
-            raise ValueError(msg)
-        known_ids = table["station_id"].astype(str).to_numpy() if station_terms == "known" else None
         for k, imt in enumerate(names):
             eff = self.effects_[imt]
             mean[k] = base[k] + weight * (self.boosters_[imt].predict(x).astype(float) + eff["bias"])
             tau[k] = eff["tau"]
             phi[k] = eff["phi"]
-            if known_ids is not None and len(eff["station_terms"]):
-                terms = eff["station_terms"].reindex(known_ids).to_numpy(dtype=float)
-                known = np.isfinite(terms)
-                mean[k, known] += terms[known]
-                phi[k, known] = eff["phi_ss"]
+            if station_terms == "known":
+                add_station_terms(mean[k], phi[k], eff, table)
         return Prediction(tuple(names), mean, tau, phi, np.sqrt(tau**2 + phi**2))
