@@ -9,7 +9,7 @@ export NUMBA_CACHE_DIR := $(CURDIR)/$(VENV)/numba_cache
 export MPLBACKEND := Agg
 export OQ_DISTRIBUTE := no
 
-.PHONY: install demo test lint benchmark datasets clean
+.PHONY: install demo test lint benchmark datasets clean browser
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,8 +23,14 @@ install: $(VENV)/.installed
 demo: install
 	$(VENV)/bin/gmlearn demo --out gmlearn-demo
 
+# The report tests drive Debian's Chromium headless; CI machines start without it.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
 # Two pytest workers on two cores: keep BLAS single-threaded to avoid oversubscription.
-test: install
+test: install browser
 	OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 -q -m "not slow and not gpu"
 
 lint: install
