@@ -480,6 +480,34 @@ class BayesianNNGMM(GroundMotionModel):
         warn_out_of_range(table, self.ranges_, type(self).__name__, stacklevel=2)
         return epistemic
 
+    def predict_branch(self, table: pd.DataFrame, imts: str | Iterable[str] | None = None, *,
+                       z: float = 0.0, station_terms: str = "ergodic") -> Prediction:
+        """One epistemic branch: the posterior mean shifted by ``z`` epistemic standard deviations.
+
+        For logic trees (:func:`gmlearn.hazard.epistemic_branches`): the
+        epistemic uncertainty is carried by the branches, so ``sigma`` is the
+        aleatory ``sqrt(tau**2 + phi**2)`` only. The shift is applied row by
+        row with :meth:`predict_epistemic`'s standard deviation, so a branch
+        is a whole model, fully correlated across sites and magnitudes.
+        """
+        if not np.isfinite(z):
+            msg = f"z must be a finite number of epistemic standard deviations; got {z!r}."
+            raise ModelError(msg)
+        check_station_mode(station_terms, table)
+        names, mean, epistemic = self._evaluate(table, imts)
+        warn_out_of_range(table, self.ranges_, type(self).__name__, stacklevel=2)
+        mean = mean + z * epistemic
+        tau = np.empty_like(mean)
+        phi = np.empty_like(mean)
+        for k, imt in enumerate(names):
+            eff = self.effects_[imt]
+            mean[k] += eff["bias"]
+            tau[k] = eff["tau"]
+            phi[k] = eff["phi"]
+            if station_terms == "known":
+                add_station_terms(mean[k], phi[k], eff, table)
+        return Prediction(tuple(names), mean, tau, phi, np.sqrt(tau**2 + phi**2))
+
     def predict(self, table: pd.DataFrame, imts: str | Iterable[str] | None = None, *,
                 station_terms: str = "ergodic") -> Prediction:
         """ln mean, tau, phi and sigma, each shaped (n_imts, n_rows).

@@ -1,8 +1,11 @@
 """``gmlearn hazard``: run OpenQuake jobs in process with gmlearn models (Typer sub-app ``app``).
 
-Commands: ``run`` (a job.ini, with progress and a summary) and ``pack`` (a
-model folder into one ``.zip`` for ``model_file``). Both call the public API
-(:func:`gmlearn.hazard.run`, :func:`gmlearn.hazard.pack_model`).
+Commands: ``run`` (a job.ini, with progress and a summary), ``pack`` (a
+model folder into one ``.zip`` for ``model_file``), ``export-table`` (an
+OpenQuake GMPETable HDF5 for stock OpenQuake) and ``branches`` (a gsim logic
+tree of a Bayesian model's epistemic branches). Each calls the public API
+(:func:`gmlearn.hazard.run`, :func:`gmlearn.hazard.pack_model`,
+:func:`gmlearn.hazard.export_table`, :func:`gmlearn.hazard.write_epistemic_logic_tree`).
 """
 
 from __future__ import annotations
@@ -29,12 +32,12 @@ def _fail(exc: BaseException) -> None:
     raise typer.Exit(code=2)
 
 
-def _param(items: list[str]) -> dict[str, str]:
+def _param(items: list[str], option: str = "--param", example: str = "region_grid_spacing=20") -> dict[str, str]:
     params = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise typer.BadParameter(f"--param must look like name=value (e.g. region_grid_spacing=20). Got {item!r} instead.")
+            raise typer.BadParameter(f"{option} must look like name=value (e.g. {example}). Got {item!r} instead.")
         params[key.strip()] = value.strip()
     return params
 
@@ -96,4 +99,87 @@ def pack(
     except (GMLearnError, OSError) as exc:
         _fail(exc)
         return
+    console.print(f"[green]wrote[/] {path}")
+
+
+def _floats(text: str | None, name: str) -> list[float] | None:
+    """``"4:8.5:0.25"`` (start:stop:step, stop included) or ``"5,6,7"``."""
+    if text is None:
+        return None
+    import numpy as np
+
+    try:
+        if ":" in text:
+            start, stop, step = (float(v) for v in text.split(":"))
+            return [round(float(v), 6) for v in np.arange(start, stop + step / 2, step)]
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"{name} must be start:stop:step (e.g. 4:8.5:0.25) or a comma list; got {text!r}.") from None
+
+
+@app.command("export-table")
+def export_table(
+    model_file: Annotated[Path, typer.Argument(help="Model folder, its metadata.json or a .zip archive.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="HDF5 file to write.")],
+    imts: Annotated[str | None, typer.Option(help="Comma list, e.g. 'PGA,SA(0.2),SA(1.0)' (default: the model's).")] = None,
+    mags: Annotated[str | None, typer.Option(help="Magnitude nodes: start:stop:step or a comma list (default 4:8.5:0.25).")] = None,
+    distances: Annotated[str | None, typer.Option(help="Distance nodes (km), comma list (default 0-1000 km, 31 nodes).")] = None,
+    metric: Annotated[str, typer.Option(help="Distance of the table: rrup, rjb, rhypo or repi.")] = "rrup",
+    vs30: Annotated[float, typer.Option(help="The one site's vs30 (m/s) every cell is computed for.")] = 760.0,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Fix another column: name=value (repeatable), e.g. rake=90.")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
+) -> None:
+    """Write an OpenQuake GMPETable HDF5 (median and total sigma over magnitude x one distance).
+
+    Stock OpenQuake reads it as <uncertaintyModel gmpe_table="FILE">GMPETable</uncertaintyModel>.
+    Site, rupture parameters other than magnitude, the tau/phi split and station terms are lost:
+    see docs/hazard.md.
+    """
+    import warnings
+
+    from gmlearn.exceptions import GMLearnError
+    from gmlearn.hazard.table import export_table as write_table
+
+    try:
+        fixed = {k: float(v) for k, v in _param(set_ or [], "--set", "rake=90").items()}
+    except ValueError as exc:
+        _fail(ValueError(f"--set values must be numbers ({exc})."))
+        return
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            path = write_table(model_file, out, imts=[i.strip() for i in imts.split(",")] if imts else None,
+                               mags=_floats(mags, "--mags"), distances=_floats(distances, "--distances"),
+                               metric=metric, vs30=vs30, fixed=fixed, overwrite=overwrite)
+    except (GMLearnError, OSError) as exc:
+        _fail(exc)
+        return
+    for w in caught:
+        console.print(f"[yellow]warning:[/] {escape(str(w.message))}", soft_wrap=True, highlight=False)
+    console.print(f"[green]wrote[/] {path}")
+
+
+@app.command("branches")
+def branches(
+    model_file: Annotated[Path, typer.Argument(help="A saved Bayesian model (BayesianNNGMM): folder, metadata.json or .zip.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="gsim logic-tree XML to write.")],
+    n: Annotated[int, typer.Option("--n", "-n", help="Number of epistemic branches (Gauss-Hermite points, 1-9).")] = 3,
+    trt: Annotated[str | None, typer.Option(help="Tectonic region type of the branch set (default: the model's).")] = None,
+) -> None:
+    """Write a gsim logic tree with a Bayesian model's epistemic uncertainty as n weighted branches."""
+    from gmlearn.exceptions import GMLearnError
+    from gmlearn.hazard.branches import epistemic_branches, write_epistemic_logic_tree
+
+    try:
+        path = write_epistemic_logic_tree(model_file, out, n=n, trt=trt)
+        points = epistemic_branches(n)
+    except (GMLearnError, OSError) as exc:
+        _fail(exc)
+        return
+    table = Table(title=f"{n} epistemic branches")
+    table.add_column("epistemic_z", justify="right")
+    table.add_column("weight", justify="right")
+    for z, w in points:
+        table.add_row(f"{z:+.4f}", f"{w:.4f}")
+    Console().print(table)
     console.print(f"[green]wrote[/] {path}")

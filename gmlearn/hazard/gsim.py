@@ -46,7 +46,7 @@ from openquake.hazardlib.site import site_param_dt
 from gmlearn.exceptions import ModelError, OutOfRangeWarning
 from gmlearn.schema import imt_string
 
-__all__ = ["GMLearnGSIM", "ModelSpec", "cached_model", "check_imts", "clear_cache", "context_table", "model_spec",
+__all__ = ["GMLearnGSIM", "ModelSpec", "cached_model", "check_epistemic", "check_imts", "clear_cache", "context_table", "model_spec",
            "prepare_model", "resolve_model_folder"]
 
 log = logging.getLogger(__name__)
@@ -304,7 +304,26 @@ def context_table(ctx: np.recarray, features: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame(cols, copy=False)
 
 
-def _predict(model_file: str, ctx: np.recarray, imts: list[Any]) -> Any:
+def check_epistemic(model_file: str | os.PathLike[str], epistemic_z: float | None) -> None:
+    """Raise unless ``epistemic_z`` is None or the model has epistemic uncertainty (a Bayesian model)."""
+    if epistemic_z is None:
+        return
+    spec = model_spec(model_file)
+    try:
+        z = float(epistemic_z)
+    except (TypeError, ValueError):
+        z = float("nan")
+    if not np.isfinite(z):
+        msg = f"GMLearnGSIM: epistemic_z must be a finite number (standard deviations); got {epistemic_z!r}."
+        raise ModelError(msg)
+    if not hasattr(cached_model(spec.folder), "predict_branch"):
+        msg = (f"GMLearnGSIM: epistemic_z is set but the model in {spec.folder!r} ({spec.model_class}) has no "
+               "epistemic uncertainty; only Bayesian models (BayesianNNGMM) have epistemic branches. "
+               "Remove epistemic_z from the logic tree.")
+        raise ModelError(msg)
+
+
+def _predict(model_file: str, ctx: np.recarray, imts: list[Any], epistemic_z: float | None = None) -> Any:
     spec = model_spec(model_file)
     names = [im.string for im in imts]
     check_imts(spec, names)
@@ -312,7 +331,10 @@ def _predict(model_file: str, ctx: np.recarray, imts: list[Any]) -> Any:
     table = context_table(ctx, spec.features)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", OutOfRangeWarning)
-        pred = model.predict(table, [imt_string(n) for n in names])
+        if epistemic_z is None:
+            pred = model.predict(table, [imt_string(n) for n in names])
+        else:
+            pred = model.predict_branch(table, [imt_string(n) for n in names], z=float(epistemic_z))
     for w in caught:
         if not issubclass(w.category, OutOfRangeWarning):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
@@ -325,10 +347,10 @@ def _predict(model_file: str, ctx: np.recarray, imts: list[Any]) -> Any:
 
 
 def _fill(model_file: str, ctx: np.recarray, imts: list[Any], mean: np.ndarray, sig: np.ndarray,
-          tau: np.ndarray, phi: np.ndarray) -> None:
+          tau: np.ndarray, phi: np.ndarray, epistemic_z: float | None = None) -> None:
     if len(ctx) == 0:
         return
-    pred = _predict(model_file, ctx, imts)
+    pred = _predict(model_file, ctx, imts, epistemic_z)
     mean[:] = pred.mean
     sig[:] = pred.sigma
     tau[:] = pred.tau
@@ -343,6 +365,11 @@ class GMLearnGSIM(GMPE):
     model_file
         Model folder (or its ``metadata.json``). OpenQuake makes a relative
         path absolute against the logic-tree file's folder.
+    epistemic_z
+        Bayesian models only: this branch's shift of the posterior mean in
+        epistemic standard deviations (sigma is then aleatory only). Written
+        by :func:`gmlearn.hazard.write_epistemic_logic_tree`; leave unset for
+        the posterior predictive (epistemic variance inside sigma).
 
     Raises
     ------
@@ -361,10 +388,12 @@ class GMLearnGSIM(GMPE):
     REQUIRES_RUPTURE_PARAMETERS = {"mag"}
     REQUIRES_DISTANCES = {"rrup"}
 
-    def __init__(self, model_file: str) -> None:
+    def __init__(self, model_file: str, epistemic_z: float | None = None) -> None:
         folder = prepare_model(model_file)
         spec = model_spec(folder)
+        check_epistemic(folder, epistemic_z)
         self.model_folder = spec.folder
+        self.epistemic_z = None if epistemic_z is None else float(epistemic_z)
         self.DEFINED_FOR_TECTONIC_REGION_TYPE = spec.trt
         self.DEFINED_FOR_INTENSITY_MEASURE_COMPONENT = spec.imc
         self.DEFINED_FOR_INTENSITY_MEASURE_TYPES = frozenset(getattr(oq_imt, f) for f in spec.imt_families)
@@ -374,4 +403,4 @@ class GMLearnGSIM(GMPE):
 
     def compute(self, ctx: np.recarray, imts, mean, sig, tau, phi) -> None:  # noqa: ANN001 - OpenQuake's signature
         """Fill ln mean, total sigma, tau and phi, each (M, N), for the N context rows."""
-        _fill(self.model_folder, ctx, imts, mean, sig, tau, phi)
+        _fill(self.model_folder, ctx, imts, mean, sig, tau, phi, self.epistemic_z)

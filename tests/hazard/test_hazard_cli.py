@@ -76,3 +76,33 @@ def test_bad_param_syntax(job: Path) -> None:
     result = CliRunner().invoke(app, ["run", str(job), "-p", "no-equals-sign"])
     assert result.exit_code != 0
     assert "name=value" in result.output
+
+
+def test_export_table_command(job: Path, tmp_path: Path) -> None:
+    import h5py
+
+    from gmlearn.hazard.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "ba08.hdf5"
+    result = runner.invoke(app, ["export-table", str(job.parent / "ba08"), "-o", str(out), "--imts", "PGA,SA(0.5),SA(2.0)",
+                                 "--mags", "5:7:0.5", "--metric", "rjb", "--vs30", "450", "--set", "rake=90"])
+    assert result.exit_code == 0, result.output
+    with h5py.File(out) as fh:
+        assert list(fh["Mw"][:]) == [5.0, 5.5, 6.0, 6.5, 7.0]
+        assert list(fh["IMLs/T"][:]) == [0.5, 2.0] and fh["Distances"].attrs["metric"] == "rjb"
+        assert fh.attrs["vs30"] == 450.0 and '"rake": 90.0' in fh.attrs["fixed"]
+    again = runner.invoke(app, ["export-table", str(job.parent / "ba08"), "-o", str(out), "--imts", "PGA"])
+    assert again.exit_code == 2 and "overwrite" in again.output
+    bad = runner.invoke(app, ["export-table", str(job.parent / "ba08"), "-o", str(out), "--mags", "five"])
+    assert bad.exit_code != 0 and "start:stop:step" in bad.output
+    bad = runner.invoke(app, ["export-table", str(job.parent / "ba08"), "-o", str(out), "--set", "rake"])
+    assert bad.exit_code != 0 and "--set must look like name=value" in bad.output
+
+
+def test_branches_command_rejects_a_model_without_epistemic_uncertainty(job: Path, tmp_path: Path) -> None:
+    from gmlearn.hazard.cli import app
+
+    result = CliRunner().invoke(app, ["branches", str(job.parent / "ba08"), "-o", str(tmp_path / "lt.xml")])
+    assert result.exit_code == 2 and "no epistemic uncertainty" in "".join(result.output.split("\n"))
+    assert not (tmp_path / "lt.xml").exists()

@@ -209,3 +209,40 @@ def test_weighted_branches_of_archived_models(area_job: Path, workdir: Path, nat
     wide = curves.pivot_table(index=["site_id", "imt", "iml"], columns="kind", values="poe")
     expected = 0.7 * wide["rlz-000"] + 0.3 * wide["rlz-001"]
     np.testing.assert_allclose(wide["mean"], expected, rtol=1e-5, atol=1e-12)
+
+
+STATIONS = [("ST1", 0.05, 0.0, 0.62), ("ST2", 0.25, 0.2, 0.15), ("ST3", -0.3, -0.25, 0.08), ("ST4", 0.4, -0.4, 0.05)]
+
+
+def test_conditioned_scenario_matches_native_gsim(shared_data: Path, workdir: Path, native_model: Path) -> None:
+    """station_data_file conditioning (OpenQuake's conditioned GMFs) needs tau and phi from the GSIM."""
+    from gmlearn import hazard
+
+    job = copy_demo(shared_data, "ScenarioCase1", workdir / "conditioned", region_grid_spacing="25.0",
+                    number_of_ground_motion_fields="20", station_data_file="stations.csv",
+                    site_model_file="site_model.csv")
+    text = job.read_text()
+    for key in ("reference_vs30_type", "reference_vs30_value", "reference_depth_to_2pt5km_per_sec",
+                "reference_depth_to_1pt0km_per_sec"):
+        text = "\n".join(line for line in text.splitlines() if not line.startswith(key)) + "\n"
+    job.write_text(text)
+    rows = ["STATION_ID,STATION_NAME,LONGITUDE,LATITUDE,STATION_TYPE,PGA_VALUE,PGA_LN_SIGMA"]
+    rows += [f"{sid},{sid},{lon},{lat},seismic,{pga},0.0" for sid, lon, lat, pga in STATIONS]
+    (job.parent / "stations.csv").write_text("\n".join(rows) + "\n")
+    grid = [(lon, lat) for lon in np.arange(-0.5, 0.51, 0.25) for lat in np.arange(-0.5, 0.51, 0.25)]
+    sites = ["lon,lat,vs30,z1pt0,z2pt5,vs30measured"]
+    sites += [f"{lon:.2f},{lat:.2f},{400 if lon < 0 else 760},100.0,5.0,1" for lon, lat in grid + [s[1:3] for s in STATIONS]]
+    (job.parent / "site_model.csv").write_text("\n".join(sites) + "\n")
+    text = job.read_text().replace(f"gsim = {NATIVE}", f'gsim = [GMLearnGSIM]\n\tmodel_file = "{os.path.relpath(native_model / "metadata.json", job.parent)}"')
+    (job.parent / "job_gmlearn.ini").write_text(text)
+
+    native = hazard.run(job, data_dir=workdir / "oq")
+    wrapped = hazard.run(job.parent / "job_gmlearn.ini", data_dir=workdir / "oq")
+    pd.testing.assert_frame_equal(native.gmfs, wrapped.gmfs, rtol=1e-6, atol=0.0)
+    # the stations' own sites reproduce the recorded values (observation sigma 0); others vary
+    at = wrapped.sites.merge(pd.DataFrame(STATIONS, columns=["sid", "lon", "lat", "obs"]), on=["lon", "lat"])
+    assert len(at) == len(STATIONS)
+    gmfs = wrapped.gmfs.set_index("site_id")["PGA"]
+    for row in at.itertuples():
+        np.testing.assert_allclose(gmfs.loc[row.site_id], row.obs, rtol=1e-4)
+    assert wrapped.gmfs.groupby("site_id")["PGA"].std().max() > 0.01
