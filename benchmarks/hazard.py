@@ -22,7 +22,9 @@ process by :func:`gmlearn.hazard.run` with ``OQ_DISTRIBUTE=no``.
   (inside GSIM ``compute``, part of ``tasks``) and ``startup`` (the rest:
   reading inputs, preclassical, storing). A last row runs BSSA14 itself
   through GMLearnGSIM (``OpenQuakeGMPE``) to separate the adapter's overhead
-  from the tree model's own cost.
+  from the tree model's own cost, and another runs the tree model with
+  XGBoost's own prediction (``GMLEARN_COMPILE_TREES=0``) instead of the
+  compiled lookup tables the adapter uses by default (gmlearn.gmpe.compiled).
 
 Writes benchmarks/results/hazard.json.
 """
@@ -172,16 +174,23 @@ def main() -> None:
             "Taherian2024Inland (ONNX)": "Taherian2024Inland",
             "DerrasEtAl2014 (neural network)": "DerrasEtAl2014",
             "BSSA14 wrapped: OpenQuakeGMPE via GMLearnGSIM": '[GMLearnGSIM]\n        model_file = "bssa14/metadata.json"',
+            "TreeGMM via GMLearnGSIM, trees not compiled": '[GMLearnGSIM]\n        model_file = "tree/metadata.json"',
         }
+        from gmlearn.hazard.gsim import clear_cache
         rows = []
         for k, (label, model) in enumerate(candidates.items()):
             row: dict = {"model": label, "gsim": model.split("\n")[0], "sites": check["sites"], "imts": len(TIMED_IMTS),
                          "levels_per_imt": 45, "repeats": args.repeats}
+            clear_cache()  # each candidate loads its model afresh
+            if "not compiled" in label:
+                os.environ["GMLEARN_COMPILE_TREES"] = "0"  # XGBoost's own predict (gmlearn.gmpe.compiled off)
+            else:
+                os.environ.pop("GMLEARN_COMPILE_TREES", None)
             try:
                 row.update(_time(job, data_dir, _lt(job.parent, f"lt{k}", model), args.repeats), status="ok")
             except Exception as exc:  # noqa: BLE001 - a model that cannot run is reported, not fatal
                 row.update(status="failed", reason=f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:300]}")
-            if "TreeGMM" in label:
+            if "TreeGMM" in label and "not compiled" not in label:
                 row.update(train_s=round(train_s, 2), boosting_rounds=rounds)
             rows.append(row)
             print(f"{label:36s} " + (f"wall {row['wall_s']:7.2f} s  tasks {row['tasks_s']:7.2f} s  gsim {row['gsim_s']:7.2f} s  "
@@ -205,6 +214,7 @@ def main() -> None:
         "gsim_time_ratio_tree_vs_onnx": ratio(gsim, names[1], names[2]),
         "gsim_time_ratio_tree_vs_derras": ratio(gsim, names[1], names[3]),
         "time_ratio_wrapped_bssa14_vs_native": ratio(wall, names[4], names[0]),
+        "gsim_time_ratio_uncompiled_vs_compiled_tree": ratio(gsim, names[5], names[1]),
     }
     out = {
         "benchmark": "hazard",

@@ -320,6 +320,20 @@ class MixedEffectsBoostedModel(GroundMotionModel):
             msg = f"This {type(self).__name__} is not fitted yet; call fit(table, imts) first."
             raise ModelError(msg)
 
+    def compile(self) -> MixedEffectsBoostedModel:
+        """Evaluate the boosters as lookup tables from now on (:mod:`gmlearn.gmpe.compiled`).
+
+        Same predictions to about 1e-5 in ln units, several times faster for
+        the default shallow trees (the OpenQuake adapter compiles every model
+        it loads). Kept in memory only; saved models stay XGBoost files.
+        Returns ``self``.
+        """
+        from gmlearn.gmpe.compiled import CompiledForest
+
+        self._check_fitted()
+        self.compiled_ = {imt: CompiledForest(b, len(self.features)) for imt, b in self.boosters_.items()}
+        return self
+
     def predict(self, table: pd.DataFrame, imts: str | Iterable[str] | None = None, *,
                 station_terms: str = "ergodic") -> Prediction:
         """ln mean, tau, phi and sigma, each shaped (n_imts, n_rows).
@@ -356,7 +370,9 @@ class MixedEffectsBoostedModel(GroundMotionModel):
         phi = np.empty((len(names), n))
         for k, imt in enumerate(names):
             eff = self.effects_[imt]
-            mean[k] = base[k] + weight * (self.boosters_[imt].predict(x).astype(float) + eff["bias"])
+            compiled = getattr(self, "compiled_", {}).get(imt)
+            raw = compiled.predict(x) if compiled is not None else self.boosters_[imt].predict(x).astype(float)
+            mean[k] = base[k] + weight * (raw + eff["bias"])
             tau[k] = eff["tau"]
             phi[k] = eff["phi"]
             if station_terms == "known":

@@ -92,7 +92,7 @@ def test_tree_gsim_equals_model_predict(models: dict[str, Path], nzsmd_crustal: 
     table = nzsmd_crustal.iloc[:300]
     out = _mean_stds(gsim, table, list(model.features))
     pred = model.predict(table, IMTS)
-    np.testing.assert_allclose(out[0], pred.mean, rtol=1e-12)
+    np.testing.assert_allclose(out[0], pred.mean, atol=1e-4)  # the GSIM compiles the trees (gmpe.compiled)
     np.testing.assert_allclose(out[1], pred.sigma, rtol=1e-12)
     np.testing.assert_allclose(out[2], pred.tau, rtol=1e-12)
     np.testing.assert_allclose(out[3], pred.phi, rtol=1e-12)
