@@ -41,3 +41,21 @@ def test_scenario_example(tmp_path: Path) -> None:
     assert result.gmfs is not None
     assert result.gmfs["event_id"].nunique() == 3
     assert (result.gmfs[["PGA", "SA(0.1)"]] > 0).all().all()
+
+
+def test_conditioned_scenario_example(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from gmlearn import hazard
+
+    job = _copy("hazard_scenario_conditioned", tmp_path)
+    result = hazard.run(job, data_dir=tmp_path / "oq", params={"region_grid_spacing": "30"})
+    stations = pd.read_csv(job.parent / "stations.csv")
+    at = result.sites.merge(stations, left_on=["lon", "lat"], right_on=["LONGITUDE", "LATITUDE"])
+    assert len(at) == len(stations)
+    gmfs = result.gmfs.set_index("site_id")
+    for row in at.itertuples():
+        ln = np.log(gmfs.loc[row.site_id, "PGA"])
+        # 20 fields: the median at a station is the recorded value within the observation sigma (0.1)
+        assert abs(np.median(ln) - np.log(row.PGA_VALUE)) < 0.15
+        assert 0.02 < np.std(ln) < 0.3
