@@ -206,7 +206,10 @@ class MixedEffectsBoostedModel(GroundMotionModel):
 
     def _matrix(self, table: pd.DataFrame) -> np.ndarray:
         check_features(table, self.required_features, model=type(self).__name__)
-        return np.column_stack([pd.to_numeric(table[c]).to_numpy(dtype=float) for c in self.features])
+        cols = list(self.features)
+        if all(pd.api.types.is_numeric_dtype(table[c]) for c in cols):  # the usual case: one copy, no per-column work
+            return table[cols].to_numpy(dtype=float)
+        return np.column_stack([pd.to_numeric(table[c]).to_numpy(dtype=float) for c in cols])
 
     def _xgb_params(self) -> dict[str, Any]:
         params: dict[str, Any] = dict(
