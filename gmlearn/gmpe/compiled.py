@@ -23,13 +23,14 @@ saved models stay plain XGBoost UBJ files.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from gmlearn.exceptions import ModelError
 
-__all__ = ["CompiledForest"]
+__all__ = ["CompiledEnsemble", "CompiledForest"]
 
 #: Largest lookup table of one group (cells); a group that would grow past it starts a new one.
 MAX_CELLS = 250_000
@@ -40,16 +41,14 @@ def _kernel():  # noqa: ANN202 - compiled lazily so importing gmlearn stays chea
 
     @njit(cache=True, nogil=True)
     def evaluate(x32, thr, thr_off, n_thr, feats, nfeat, strides, remap_off, table_off, remaps, tables,
-                 base):  # pragma: no cover - numba
+                 gstart, bases, sel):  # pragma: no cover - numba
         n, n_features = x32.shape
-        out = np.empty(n)
-        bins = np.empty(n_features, dtype=np.int64)
-        n_groups = feats.shape[0]
-        for i in range(n):
+        bins = np.empty((n, n_features), dtype=np.int64)
+        for i in range(n):  # bin every feature once per row, for all forests
             for f in range(n_features):
                 v = x32[i, f]
                 if np.isnan(v):
-                    bins[f] = n_thr[f] + 1
+                    bins[i, f] = n_thr[f] + 1
                     continue
                 lo, hi = 0, n_thr[f]  # count of thresholds <= v (binary search)
                 base_f = thr_off[f]
@@ -59,14 +58,20 @@ def _kernel():  # noqa: ANN202 - compiled lazily so importing gmlearn stays chea
                         lo = mid + 1
                     else:
                         hi = mid
-                bins[f] = lo
-            total = base
-            for g in range(n_groups):
-                idx = 0
-                for k in range(nfeat[g]):
-                    idx += remaps[remap_off[g, k] + bins[feats[g, k]]] * strides[g, k]
-                total += tables[table_off[g] + idx]
-            out[i] = total
+                bins[i, f] = lo
+        out = np.empty((sel.shape[0], n))
+        for j in range(sel.shape[0]):
+            forest = sel[j]
+            out[j, :] = bases[forest]
+            # group by group, so that one group's table stays in cache while all rows use it
+            for g in range(gstart[forest], gstart[forest + 1]):
+                nf = nfeat[g]
+                t0 = table_off[g]
+                for i in range(n):
+                    idx = 0
+                    for k in range(nf):
+                        idx += remaps[remap_off[g, k] + bins[i, feats[g, k]]] * strides[g, k]
+                    out[j, i] += tables[t0 + idx]
         return out
 
     return evaluate
@@ -98,9 +103,13 @@ class CompiledForest:
     ModelError
         If the booster is not a tree model with an identity link, or the
         compiled predictions differ from the booster's by more than 1e-4.
+
+    ``thresholds`` (per feature, sorted float32) lets several forests share
+    one binning of the inputs (:class:`CompiledEnsemble`).
     """
 
-    def __init__(self, booster: Any, n_features: int, *, check_rows: np.ndarray | None = None) -> None:
+    def __init__(self, booster: Any, n_features: int, *, thresholds: list[np.ndarray] | None = None,
+                 check_rows: np.ndarray | None = None) -> None:
         booster = booster.get_booster() if hasattr(booster, "get_booster") else booster
         config = json.loads(booster.save_config())
         objective = config["learner"]["objective"]["name"]
@@ -112,9 +121,14 @@ class CompiledForest:
         index = {name: k for k, name in enumerate(names)}
         self.n_features = int(n_features)
         self.base = _base_score(booster)
-        splits = frame[frame["Feature"] != "Leaf"]
-        self.thresholds = [np.unique(splits.loc[splits["Feature"] == name, "Split"].to_numpy(np.float32))
-                           for name in names]
+        own = _thresholds(frame, names)
+        if thresholds is not None:  # shared bins (CompiledEnsemble): every own threshold must be among them
+            thresholds = [np.asarray(t, dtype=np.float32) for t in thresholds]
+            if len(thresholds) != len(own) or any(len(np.setdiff1d(o, t)) for o, t in zip(own, thresholds)):
+                msg = "thresholds must hold, per feature, every split threshold of the booster."
+                raise ModelError(msg)
+            own = thresholds
+        self.thresholds = own
         self.n_thr = np.array([len(t) for t in self.thresholds], dtype=np.int64)
         self.thr_off = np.concatenate([[0], np.cumsum(self.n_thr)[:-1]]).astype(np.int64)
         self.thr = np.concatenate([*self.thresholds, np.zeros(1, np.float32)]).astype(np.float32)
@@ -190,16 +204,15 @@ class CompiledForest:
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Predictions (float64) for an (n_rows, n_features) array."""
         global _EVALUATE
-        x = np.asarray(x, dtype=np.float64)
+        x = np.asarray(x, dtype=np.float64)  # float32 rounding happens once, as in XGBoost
         if x.ndim != 2 or x.shape[1] != self.n_features:
             msg = f"CompiledForest expects an array of shape (n_rows, {self.n_features}); got {x.shape}."
             raise ModelError(msg)
-        if self.n_groups == 0:
-            return np.full(len(x), self.base)
         if _EVALUATE is None:
             _EVALUATE = _kernel()
         return _EVALUATE(np.ascontiguousarray(x, dtype=np.float32), self.thr, self.thr_off, self.n_thr, self.feats,
-                         self.nfeat, self.strides, self.remap_off, self.table_off, self.remaps, self.tables, self.base)
+                         self.nfeat, self.strides, self.remap_off, self.table_off, self.remaps, self.tables,
+                         np.array([0, self.n_groups]), np.array([self.base]), np.zeros(1, dtype=np.int64))[0]
 
     # -- checks ------------------------------------------------------------------------
     def _probe_rows(self, n: int = 2000, seed: int = 0) -> np.ndarray:
@@ -227,6 +240,71 @@ class CompiledForest:
             msg = f"CompiledForest differs from XGBoost by {diff:.3g} on check rows; the booster cannot be compiled."
             raise ModelError(msg)
         return diff
+
+
+def _thresholds(frame: Any, names: list[str]) -> list[np.ndarray]:
+    """Sorted unique float32 split thresholds of each feature."""
+    splits = frame[frame["Feature"] != "Leaf"]
+    return [np.unique(splits.loc[splits["Feature"] == name, "Split"].to_numpy(np.float32)) for name in names]
+
+
+class CompiledEnsemble:
+    """Several compiled forests (one per IMT) over the same inputs, binned once per row.
+
+    Parameters
+    ----------
+    boosters
+        Name (IMT) -> ``xgboost.Booster`` or ``XGBRegressor``, all on the same features.
+    n_features
+        Number of input columns.
+    """
+
+    def __init__(self, boosters: Mapping[str, Any], n_features: int) -> None:
+        raw = {k: (b.get_booster() if hasattr(b, "get_booster") else b) for k, b in boosters.items()}
+        names = {k: b.feature_names or [f"f{j}" for j in range(n_features)] for k, b in raw.items()}
+        per = [_thresholds(b.trees_to_dataframe(), names[k]) for k, b in raw.items()]
+        shared = [np.unique(np.concatenate([p[f] for p in per])).astype(np.float32) for f in range(n_features)]
+        self.names = list(raw)
+        self.forests = {k: CompiledForest(b, n_features, thresholds=shared) for k, b in raw.items()}
+        self.n_features = int(n_features)
+        first = next(iter(self.forests.values()))
+        self.thr, self.thr_off, self.n_thr = first.thr, first.thr_off, first.n_thr
+        forests = list(self.forests.values())
+        width = max(f.feats.shape[1] for f in forests)
+
+        def pad(a: np.ndarray) -> np.ndarray:
+            return np.pad(a, ((0, 0), (0, width - a.shape[1])))
+
+        r_shift = np.cumsum([0] + [len(f.remaps) for f in forests])
+        t_shift = np.cumsum([0] + [len(f.tables) for f in forests])
+        self.feats = np.concatenate([pad(f.feats) for f in forests])
+        self.strides = np.concatenate([pad(f.strides) for f in forests])
+        self.remap_off = np.concatenate([pad(f.remap_off + r_shift[j]) for j, f in enumerate(forests)])
+        self.nfeat = np.concatenate([f.nfeat for f in forests])
+        self.table_off = np.concatenate([f.table_off + t_shift[j] for j, f in enumerate(forests)])
+        self.remaps = np.concatenate([f.remaps for f in forests])
+        self.tables = np.concatenate([f.tables for f in forests])
+        self.gstart = np.cumsum([0] + [f.n_groups for f in forests]).astype(np.int64)
+        self.bases = np.array([f.base for f in forests])
+
+    def predict(self, x: np.ndarray, names: Sequence[str] | None = None) -> np.ndarray:
+        """Predictions, shape (len(names), n_rows), for the named forests (default all)."""
+        global _EVALUATE
+        names = self.names if names is None else list(names)
+        unknown = [k for k in names if k not in self.forests]
+        if unknown:
+            msg = f"CompiledEnsemble has forests {self.names}; not {unknown}."
+            raise ModelError(msg)
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != self.n_features:
+            msg = f"CompiledEnsemble expects an array of shape (n_rows, {self.n_features}); got {x.shape}."
+            raise ModelError(msg)
+        if _EVALUATE is None:
+            _EVALUATE = _kernel()
+        sel = np.array([self.names.index(k) for k in names], dtype=np.int64)
+        return _EVALUATE(np.ascontiguousarray(x, dtype=np.float32), self.thr, self.thr_off, self.n_thr, self.feats,
+                         self.nfeat, self.strides, self.remap_off, self.table_off, self.remaps, self.tables,
+                         self.gstart, self.bases, sel)
 
 
 def _tree_arrays(nodes: Any, index: dict[str, int]) -> dict[str, Any]:

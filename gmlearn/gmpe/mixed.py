@@ -331,10 +331,10 @@ class MixedEffectsBoostedModel(GroundMotionModel):
         it loads). Kept in memory only; saved models stay XGBoost files.
         Returns ``self``.
         """
-        from gmlearn.gmpe.compiled import CompiledForest
+        from gmlearn.gmpe.compiled import CompiledEnsemble
 
         self._check_fitted()
-        self.compiled_ = {imt: CompiledForest(b, len(self.features)) for imt, b in self.boosters_.items()}
+        self.compiled_ = CompiledEnsemble(self.boosters_, len(self.features))
         return self
 
     def predict(self, table: pd.DataFrame, imts: str | Iterable[str] | None = None, *,
@@ -371,10 +371,11 @@ class MixedEffectsBoostedModel(GroundMotionModel):
         mean = np.empty((len(names), n))
         tau = np.empty((len(names), n))
         phi = np.empty((len(names), n))
+        compiled = getattr(self, "compiled_", None)
+        raws = compiled.predict(x, names) if compiled is not None else None
         for k, imt in enumerate(names):
             eff = self.effects_[imt]
-            compiled = getattr(self, "compiled_", {}).get(imt)
-            raw = compiled.predict(x) if compiled is not None else self.boosters_[imt].predict(x).astype(float)
+            raw = raws[k] if raws is not None else self.boosters_[imt].predict(x).astype(float)
             mean[k] = base[k] + weight * (raw + eff["bias"])
             tau[k] = eff["tau"]
             phi[k] = eff["phi"]

@@ -35,7 +35,7 @@ def test_tree_model_compile_keeps_predictions(nzsmd_crustal: pd.DataFrame) -> No
     data = nzsmd_crustal.dropna(subset=imts)
     model = TreeGMM(n_estimators=120, learning_rate=0.2, validation_fraction=0.0, n_jobs=1, random_state=0).fit(data, imts)
     before = model.predict(data, imts)
-    assert model.compile() is model and set(model.compiled_) == set(imts)
+    assert model.compile() is model and model.compiled_.names == imts
     after = model.predict(data, imts)
     np.testing.assert_allclose(after.mean, before.mean, atol=1e-4)
     assert np.array_equal(after.sigma, before.sigma)
@@ -52,3 +52,24 @@ def test_compiled_rejects_what_it_cannot_reproduce() -> None:
     reg = xgb.XGBRegressor(n_estimators=5, max_depth=2, n_jobs=1).fit(x, y.astype(float))
     with pytest.raises(ModelError, match=r"shape \(n_rows, 3\)"):
         CompiledForest(reg, 3).predict(np.zeros((4, 2)))
+
+
+def test_ensemble_shares_bins_and_matches_each_forest() -> None:
+    import xgboost as xgb
+
+    from gmlearn.gmpe.compiled import CompiledEnsemble
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(2000, 4))
+    boosters = {}
+    for k, name in enumerate(["PGA", "SA(1.0)", "PGV"]):
+        y = np.cos((k + 1) * x[:, 0]) + x[:, k + 1] ** 2 + rng.normal(scale=0.1, size=len(x))
+        boosters[name] = xgb.XGBRegressor(n_estimators=80, max_depth=2, n_jobs=1, random_state=k).fit(x, y)
+    ensemble = CompiledEnsemble(boosters, 4)
+    test = rng.normal(size=(500, 4))
+    out = ensemble.predict(test, ["PGV", "PGA"])
+    assert out.shape == (2, 500)
+    np.testing.assert_allclose(out[0], boosters["PGV"].predict(test), atol=1e-4)
+    np.testing.assert_allclose(out[1], boosters["PGA"].predict(test), atol=1e-4)
+    with pytest.raises(ModelError, match=r"not \['SA\(3.0\)'\]"):
+        ensemble.predict(test, ["SA(3.0)"])
