@@ -14,7 +14,7 @@ from gmlearn.schema import imt_string
 
 __all__ = [
     "GroundMotionModel", "check_features", "as_imts", "imt_seed", "training_ranges", "warn_out_of_range",
-    "STATION_MODES", "check_station_mode", "add_station_terms",
+    "STATION_MODES", "check_station_mode", "add_station_terms", "as_float",
 ]
 
 #: Allowed values of the ``station_terms`` argument of ``predict``.
@@ -37,40 +37,103 @@ def as_imts(imts: str | Iterable[str]) -> list[str]:
     return [imt_string(i) for i in items]
 
 
+#: Columns that can never be negative (distances, basin depths, rupture width); features outside the
+#: schema take only this rule. Every schema column also takes its valid range (vs30 50-5000 m/s ...).
+_NON_NEGATIVE = ("rrup", "rjb", "repi", "rhypo", "ry0", "z1pt0", "z2pt5", "width")
+
+
+def _one_float(value: object) -> float:
+    try:
+        out = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return np.nan
+    return out
+
+
+def as_float(values: pd.Series) -> np.ndarray:
+    """A column as float64, with NaN for anything that is not a real number (text, complex, None)."""
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_complex_dtype(values):
+        return np.full(len(values), np.nan)
+    if values.dtype == object:  # mixed cells: True is not the number 1
+        odd = values.map(lambda v: isinstance(v, (bool, np.bool_, complex, bytes))).to_numpy(dtype=bool)
+        if odd.any():
+            values = values.where(~odd, None)
+    try:
+        converted = pd.to_numeric(values, errors="coerce")
+        if np.iscomplexobj(converted) or pd.api.types.is_bool_dtype(converted):
+            return np.full(len(values), np.nan)
+        return np.asarray(converted, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        return np.array([np.nan if isinstance(v, (bool, np.bool_, complex)) else _one_float(v) for v in values], dtype=float)
+
+
+def _is_flag(value: object) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return True
+    return isinstance(value, (int, float, np.integer, np.floating)) and value in (0, 1)
+
+
+def _allowed(name: str) -> tuple[float, float, str]:
+    """Inclusive limits of a feature (the schema's valid range) and a phrase for messages."""
+    from gmlearn.schema import COLUMNS
+
+    col = COLUMNS.get(name)
+    lo = -np.inf if col is None or col.min is None else float(col.min)
+    hi = np.inf if col is None or col.max is None else float(col.max)
+    if name in _NON_NEGATIVE:
+        lo = max(lo, 0.0)
+    unit = f" {col.unit}" if col is not None and col.unit else ""
+    text = "finite numbers" if (lo, hi) == (-np.inf, np.inf) else f"finite numbers in [{lo:g}, {hi:g}]{unit}"
+    return lo, hi, text
+
+
 def check_features(table: pd.DataFrame, required: Sequence[str], *, model: str) -> None:
     """Raise if ``table`` lacks a required column or holds impossible values.
+
+    A numeric feature must hold finite real numbers (numeric text is read as a
+    number; booleans, other text, complex numbers, NaN and inf are refused)
+    inside the valid range of :data:`gmlearn.schema.COLUMNS` (negative distances,
+    magnitudes outside 0-10, distances above 20000 km, vs30 outside 50-5000 m/s
+    ...); features outside the schema need finite values only. A
+    boolean feature (``vs30measured``) must have no missing value.
 
     Raises
     ------
     MissingColumnError
         Naming the missing columns and listing what was given.
     ValueError
-        For NaN in a required column, negative distances or magnitudes
-        outside 0-10, naming the column, the row and the value.
+        For an impossible or missing value, naming the column, the first row,
+        its value and what is allowed.
     """
+    from gmlearn.schema import COLUMNS
+
+    if not isinstance(table, pd.DataFrame):
+        msg = f"{model} needs a pandas DataFrame of features. Got {type(table).__name__} instead."
+        raise TypeError(msg)
     missing = [c for c in required if c not in table.columns]
     if missing:
         msg = f"{model} requires column(s) {missing}; the table has {list(map(str, table.columns))}."
         raise MissingColumnError(msg)
     for name in required:
         values = table[name]
-        if values.dtype == bool or str(values.dtype) == "boolean":
-            if values.isna().any():
-                pos = int(np.flatnonzero(values.isna().to_numpy())[0])
-                msg = f"{model}: column {name!r} has a missing value at row {pos}; it must be True or False."
-                raise ValueError(msg)
-            continue
-        arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-        bad = ~np.isfinite(arr)
-        if name in ("rrup", "rjb", "repi", "rhypo", "ry0", "vs30", "z1pt0", "z2pt5", "width"):
-            bad |= np.isfinite(arr) & (arr < 0)
-        if name == "mag":
-            bad |= np.isfinite(arr) & ((arr < 0) | (arr > 10))
+        if isinstance(values, pd.DataFrame):
+            msg = f"{model}: column {name!r} appears {values.shape[1]} times in the table; column names must be unique."
+            raise ValueError(msg)
+        col = COLUMNS.get(name)
+        if col is not None and col.dtype == "bool":
+            bad = ~values.map(_is_flag).to_numpy(dtype=bool)
+            allowed = "True or False (or 1/0)"
+        else:
+            arr = as_float(values)
+            lo, hi, allowed = _allowed(name)
+            bad = ~np.isfinite(arr) | (arr < lo) | (arr > hi)
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
+            value = values.iloc[pos]
+            value = value.item() if isinstance(value, np.generic) else value
             msg = (
                 f"{model}: column {name!r} has {int(bad.sum())} impossible or missing value(s); "
-                f"first at row {pos}: {values.iloc[pos]!r}."
+                f"first at row {pos}: {value!r}. Allowed: {allowed}."
             )
             raise ValueError(msg)
 

@@ -11,9 +11,12 @@ A model folder holds::
                          of the network (ArviZ InferenceData as NetCDF)
 
 Saving writes a temporary folder and renames it into place, so a crash leaves
-the previous model intact; loading checks the format, the class and every
+the previous model intact; loading validates ``metadata.json`` against
+:data:`METADATA_SCHEMA` (a clear :class:`~gmlearn.exceptions.ModelError` naming
+the key), refuses symlinks, special files and oversized files, checks every
 file's hash, and rebuilds a model whose predictions equal the saved one's bit
-for bit.
+for bit. Nothing in a model folder is ever executed: the class is looked up by
+name among :func:`model_classes`, weights are XGBoost UBJ, Parquet or NetCDF.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
+import stat
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -32,11 +37,38 @@ from gmlearn._version import __version__
 from gmlearn.exceptions import ModelError
 from gmlearn.store.atomic import atomic_folder, atomic_write_json
 
-__all__ = ["save_model", "load_model", "MODEL_FORMAT", "MODEL_FORMAT_VERSION", "model_classes"]
+__all__ = [
+    "save_model", "load_model", "validate_metadata", "model_classes",
+    "MODEL_FORMAT", "MODEL_FORMAT_VERSION", "METADATA_SCHEMA", "MAX_METADATA_BYTES", "MAX_FILE_BYTES",
+]
 
 MODEL_FORMAT = "gmlearn-model"
 MODEL_FORMAT_VERSION = 1
 _EFFECT_KEYS = ("bias", "tau", "phi", "phi_ss", "phi_s2s", "sigma_from", "tau_train", "phi_train", "phi_ss_train", "rounds")
+#: Largest ``metadata.json`` read (bytes); larger files are refused before parsing.
+MAX_METADATA_BYTES = 16 * 2**20
+#: Largest data file of a model folder (bytes).
+MAX_FILE_BYTES = 8 * 2**30
+#: Top-level keys of ``metadata.json``: key -> (JSON type, required). Other keys are ignored.
+METADATA_SCHEMA: dict[str, tuple[type, bool]] = {
+    "format": (str, True),
+    "format_version": (int, True),
+    "gmlearn_version": (str, True),
+    "class": (str, True),
+    "params": (dict, True),
+    "imts": (list, True),
+    "ranges": (dict, True),
+    "effects": (dict, True),
+    "files": (dict, True),
+    "sha256": (dict, True),
+    "features": (list, False),
+    "required_features": (list, False),
+    "supported_imts": (list, False),
+    "training": (dict, False),
+    "metrics": (dict, False),
+    "tectonic_region_type": (str, False),
+}
+_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
 def model_classes() -> dict[str, type]:
@@ -88,7 +120,11 @@ def _load_reference(meta: dict[str, Any]) -> Any:
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(2**20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _jsonable(value: Any) -> Any:
@@ -141,6 +177,7 @@ def save_model(
         msg = f"This {name} is not fitted; fit it before saving."
         raise ModelError(msg)
     path = Path(path)
+    _recover(path)
     if path.exists() and not overwrite:
         msg = f"{path} exists; pass overwrite=True to replace it."
         raise FileExistsError(msg)
@@ -191,41 +228,175 @@ def save_model(
     return atomic_folder(path, _write)
 
 
+def _bad(meta_file: Path | str, key: str, expected: str, value: Any) -> ModelError:
+    shown = repr(value)
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    return ModelError(f"{meta_file}: metadata key {key!r} must be {expected}; got {shown} ({type(value).__name__}).")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_names(meta_file: Path | str, key: str, value: Any, *, imts: bool = False) -> None:
+    from gmlearn.exceptions import InvalidIMTError
+    from gmlearn.schema import imt_string
+
+    if not all(isinstance(v, str) for v in value):
+        raise _bad(meta_file, key, "a list of strings", value)
+    if imts:
+        for v in value:
+            try:
+                imt_string(v)
+            except InvalidIMTError as exc:
+                raise _bad(meta_file, key, "a list of IMT strings (PGA, PGV, SA(T))", v) from exc
+
+
+def _check_files(meta_file: Path | str, meta: dict[str, Any]) -> None:
+    for key in ("files", "sha256"):
+        for role, file in meta[key].items():
+            name = file if key == "files" else role
+            if not isinstance(name, str) or not name or Path(name).name != name or name in (".", "..") or "\\" in name:
+                msg = (f"{meta_file}: metadata key '{key}.{role}' names {name!r}, which is missing from the model folder; "
+                       "metadata may list only plain file names inside it (no paths).")
+                raise ModelError(msg)
+    for file, digest in meta["sha256"].items():
+        if not isinstance(digest, str) or not _HEX.match(digest):
+            raise _bad(meta_file, f"sha256.{file}", "a SHA-256 hex digest (64 lower-case hex digits)", digest)
+
+
+def _check_effects(meta_file: Path | str, meta: dict[str, Any]) -> None:
+    """Booster models: one booster file and one set of variance components per IMT."""
+    for imt in meta["imts"]:
+        if not isinstance(meta["files"].get(imt), str):
+            raise _bad(meta_file, f"files.{imt}", "the booster file of that IMT", meta["files"].get(imt))
+        eff = meta["effects"].get(imt)
+        if not isinstance(eff, dict):
+            raise _bad(meta_file, f"effects.{imt}", "an object of variance components", eff)
+        for key in _EFFECT_KEYS:
+            value = eff.get(key)
+            if key == "sigma_from":
+                ok = isinstance(value, str)
+            elif key == "rounds":
+                ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+            else:
+                ok = _is_number(value) and np.isfinite(value) and (key == "bias" or value >= 0)
+            if not ok:
+                want = {"sigma_from": "a string", "rounds": "a positive integer"}.get(key, "a finite number")
+                raise _bad(meta_file, f"effects.{imt}.{key}", want, value)
+
+
+def validate_metadata(meta: Any, source: Path | str = "metadata.json") -> dict[str, Any]:
+    """Check model metadata against :data:`METADATA_SCHEMA`; return it unchanged.
+
+    Checks the format and version, the type of every known key, that IMTs
+    parse, that ranges are ``[lo, hi]`` pairs of finite numbers, that file
+    names are plain names inside the folder with SHA-256 digests, and, for
+    the boosted models, the variance components of every IMT. Unknown keys
+    are allowed (they are ignored).
+
+    Raises
+    ------
+    ModelError
+        Naming the first offending key, what it must be and what it holds.
+    """
+    if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
+        fmt = meta.get("format") if isinstance(meta, dict) else None
+        msg = f"{source} is not gmlearn model metadata (format {fmt!r}, expected {MODEL_FORMAT!r})."
+        raise ModelError(msg)
+    version = meta.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= MODEL_FORMAT_VERSION:
+        msg = f"{source} has format_version {version!r}; this gmlearn reads versions 1 to {MODEL_FORMAT_VERSION}."
+        raise ModelError(msg)
+    for key, (kind, required) in METADATA_SCHEMA.items():
+        if key not in meta:
+            if required:
+                msg = f"{source}: required metadata key {key!r} is missing; the file has {sorted(meta)}."
+                raise ModelError(msg)
+            continue
+        value = meta[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            if not (key in ("training", "metrics") and value is None):
+                raise _bad(source, key, f"a JSON {'object' if kind is dict else kind.__name__}", value)
+    _check_names(source, "imts", meta["imts"], imts=True)
+    for key in ("features", "required_features", "supported_imts"):
+        if key in meta:
+            _check_names(source, key, meta[key])
+    if not all(isinstance(k, str) for k in meta["params"]):
+        raise _bad(source, "params", "an object with string keys", meta["params"])
+    for name, pair in meta["ranges"].items():
+        ok = isinstance(pair, list) and len(pair) == 2 and all(_is_number(v) and np.isfinite(v) for v in pair)
+        if not ok or pair[0] > pair[1]:
+            raise _bad(source, f"ranges.{name}", "a [lo, hi] pair of finite numbers with lo <= hi", pair)
+    _check_files(source, meta)
+    if meta["class"] in ("TreeGMM", "MonotoneGMM", "HybridGMM"):
+        if not isinstance(meta.get("features"), list):
+            raise _bad(source, "features", "a list of feature names", meta.get("features"))
+        _check_effects(source, meta)
+    return meta
+
+
 def _read_metadata(path: Path) -> dict[str, Any]:
     meta_file = path / "metadata.json"
-    if not meta_file.is_file():
-        msg = f"{path} is not a gmlearn model folder (no metadata.json)."
+    if meta_file.is_symlink() or not meta_file.is_file():
+        msg = f"{path} is not a gmlearn model folder (no metadata.json, or it is not a regular file)."
+        raise ModelError(msg)
+    size = meta_file.stat().st_size
+    if size > MAX_METADATA_BYTES:
+        msg = f"{meta_file} is {size} bytes; model metadata is at most {MAX_METADATA_BYTES} bytes. Refusing to read it."
         raise ModelError(msg)
     try:
-        meta = json.loads(meta_file.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+        meta = json.loads(meta_file.read_bytes())
+    except (OSError, ValueError, RecursionError) as exc:
         msg = f"Corrupt model metadata {meta_file}: {exc}."
         raise ModelError(msg) from exc
-    if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
-        msg = f"{meta_file} is not gmlearn model metadata (format {meta.get('format') if isinstance(meta, dict) else None!r}, expected {MODEL_FORMAT!r})."
+    return validate_metadata(meta, meta_file)
+
+
+def _check_data_file(path: Path, file: str, digest: str) -> None:
+    """Refuse a listed file that is missing, a symlink, not a regular file, too large or altered."""
+    full = path / file
+    try:
+        info = full.lstat()
+    except OSError:
+        msg = f"{path}: file {file!r} listed in metadata.json is missing."
+        raise ModelError(msg) from None
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
+        msg = f"{path}: {file!r} is a symlink or not a regular file; a model folder holds regular files only."
         raise ModelError(msg)
-    if not isinstance(meta.get("format_version"), int) or meta["format_version"] > MODEL_FORMAT_VERSION:
-        msg = f"{meta_file} has format_version {meta.get('format_version')!r}; this gmlearn reads up to {MODEL_FORMAT_VERSION}."
+    if info.st_size > MAX_FILE_BYTES:
+        msg = f"{path}: {file!r} is {info.st_size} bytes, more than the {MAX_FILE_BYTES} allowed for a model file."
         raise ModelError(msg)
-    for key, kind in (("class", str), ("params", dict), ("imts", list), ("ranges", dict), ("effects", dict), ("files", dict), ("sha256", dict)):
-        if not isinstance(meta.get(key), kind):
-            msg = f"{meta_file}: field {key!r} must be a {kind.__name__}; got {type(meta.get(key)).__name__}."
-            raise ModelError(msg)
-    return meta
+    if _sha256(full) != digest:
+        msg = f"{path}: {file} does not match its SHA-256 in metadata.json; the model is corrupt or was altered."
+        raise ModelError(msg)
+
+
+def _recover(path: Path) -> None:
+    """Finish an overwrite that was killed between its two renames (the old folder comes back)."""
+    old = path.with_name(f".{path.name}.old")
+    if not path.exists() and (old / "metadata.json").is_file():
+        os.replace(old, path)
 
 
 def load_model(path: str | os.PathLike[str]) -> Any:
     """Load a model saved by :func:`save_model`.
 
+    A folder left without its model by a save killed between its two renames
+    (``overwrite=True``) is first restored from ``.<name>.old``.
+
     Raises
     ------
     ModelError
-        If the folder is not a gmlearn model, names an unknown class, misses a
-        file, or a file's SHA-256 differs from the metadata (corrupt or altered).
+        If the folder is not a gmlearn model, its metadata breaks
+        :data:`METADATA_SCHEMA`, it names an unknown class, a listed file is
+        missing, a symlink, a special or oversized file, or a file's SHA-256
+        differs from the metadata (corrupt or altered).
     """
     import xgboost as xgb
 
     path = Path(path)
+    _recover(path)
     meta = _read_metadata(path)
     if meta["class"] == "OpenQuakeGMPE":
         return _load_reference(meta)
@@ -240,13 +411,7 @@ def load_model(path: str | os.PathLike[str]) -> Any:
         msg = f"{path}: metadata.json has no SHA-256 for {unlisted}; refusing to load unverified files."
         raise ModelError(msg)
     for file, digest in meta["sha256"].items():
-        full = path / file
-        if Path(file).name != file or not full.is_file():
-            msg = f"{path}: file {file!r} listed in metadata.json is missing."
-            raise ModelError(msg)
-        if _sha256(full) != digest:
-            msg = f"{path}: {file} does not match its SHA-256 in metadata.json; the model is corrupt or was altered."
-            raise ModelError(msg)
+        _check_data_file(path, file, digest)
     try:
         model = cls(**meta["params"])
     except TypeError as exc:

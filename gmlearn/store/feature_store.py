@@ -11,12 +11,16 @@ Layout::
 Every write builds a new version folder and then replaces ``manifest.json``
 atomically, so a crash mid-write leaves the previous version intact and
 readable. Values of IMT columns are natural logs (ln g; ln cm/s for PGV).
+Tables are written in row groups of ``row_group_rows`` rows, the partitions
+that :meth:`FeatureStore.to_dask` reads in parallel. A manifest is checked
+before use (:func:`check_manifest`): it can only name files inside the store.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import warnings
 from datetime import UTC, datetime
@@ -33,11 +37,16 @@ from gmlearn.store.atomic import atomic_folder, atomic_write_json
 from gmlearn.store.derived import add_derived
 from gmlearn.store.tables import coerce_dtypes, imt_columns, split
 
-__all__ = ["FeatureStore", "FORMAT", "FORMAT_VERSION"]
+__all__ = ["FeatureStore", "FORMAT", "FORMAT_VERSION", "ROW_GROUP_ROWS", "MAX_MANIFEST_BYTES", "check_manifest"]
 
 FORMAT = "gmlearn-feature-store"
 FORMAT_VERSION = 1
+#: Rows per Parquet row group (one Dask partition each) of the stored tables.
+ROW_GROUP_ROWS = 250_000
+#: Largest manifest.json read (bytes).
+MAX_MANIFEST_BYTES = 16 * 2**20
 _TABLE_NAMES = ("events", "stations", "records")
+_FOLDER = re.compile(r"^v[0-9]{6}$")
 _RANGE_FILTERS = ("mag", "rrup", "rjb", "repi", "rhypo", "vs30", "hypo_depth")
 
 
@@ -54,6 +63,56 @@ def _table_hash(df: pd.DataFrame, key: str) -> str:
         h.update(pd.util.hash_pandas_object(ordered, index=False).to_numpy().tobytes())
     h.update(json.dumps(sorted(map(str, df.columns))).encode())
     return h.hexdigest()
+
+
+def check_manifest(meta: Any, manifest: Path) -> dict[str, Any]:
+    """Validate a parsed ``manifest.json``; return it unchanged.
+
+    The manifest decides which folder a write deletes and which files a read
+    opens, so a manifest from elsewhere must not point outside the store.
+
+    Raises
+    ------
+    StoreError
+        Naming the key that is missing, of the wrong type, or a path other
+        than ``vNNNNNN/<table>.parquet``.
+    """
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        fmt = meta.get("format") if isinstance(meta, dict) else None
+        msg = f"{manifest} is not a gmlearn feature store (format {fmt!r}, expected {FORMAT!r})."
+        raise StoreError(msg)
+    fv = meta.get("format_version")
+    if not isinstance(fv, int) or isinstance(fv, bool) or fv < 1:
+        msg = f"{manifest}: key 'format_version' must be a positive integer; got {fv!r}."
+        raise StoreError(msg)
+    if fv > FORMAT_VERSION:
+        msg = f"{manifest} has format_version {fv}; this gmlearn reads up to {FORMAT_VERSION}. Upgrade gmlearn."
+        raise StoreError(msg)
+    version, folder, tables = meta.get("version"), meta.get("folder"), meta.get("tables")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        msg = f"{manifest}: key 'version' must be a positive integer; got {version!r}."
+        raise StoreError(msg)
+    if not isinstance(folder, str) or not _FOLDER.match(folder):
+        msg = f"{manifest}: key 'folder' must be a version folder name like 'v000001'; got {folder!r}."
+        raise StoreError(msg)
+    if not isinstance(tables, dict):
+        msg = f"{manifest}: key 'tables' must be an object with {list(_TABLE_NAMES)}; got {type(tables).__name__}."
+        raise StoreError(msg)
+    for name in _TABLE_NAMES:
+        entry = tables.get(name)
+        if not isinstance(entry, dict) or entry.get("file") != f"{folder}/{name}.parquet":
+            got = entry.get("file") if isinstance(entry, dict) else entry
+            msg = f"{manifest}: key 'tables.{name}.file' must be {folder + '/' + name + '.parquet'!r}; got {got!r}."
+            raise StoreError(msg)
+        rows = entry.get("rows")
+        if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
+            msg = f"{manifest}: key 'tables.{name}.rows' must be a non-negative integer; got {rows!r}."
+            raise StoreError(msg)
+    for key, kind in (("imts", list), ("sources", list), ("content_hash", str)):
+        if key in meta and not isinstance(meta[key], kind):
+            msg = f"{manifest}: key {key!r} must be a JSON {kind.__name__}; got {type(meta[key]).__name__}."
+            raise StoreError(msg)
+    return meta
 
 
 class FeatureStore:
@@ -85,18 +144,16 @@ class FeatureStore:
         if not manifest.is_file():
             msg = f"No feature store at {self.path} (no manifest.json); create one with FeatureStore.create(path)."
             raise StoreNotFoundError(msg)
+        size = manifest.stat().st_size
+        if size > MAX_MANIFEST_BYTES:
+            msg = f"{manifest} is {size} bytes; a store manifest is at most {MAX_MANIFEST_BYTES} bytes."
+            raise StoreError(msg)
         try:
-            meta = json.loads(manifest.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
+            meta = json.loads(manifest.read_bytes())
+        except (OSError, ValueError, RecursionError) as exc:
             msg = f"Corrupt feature-store manifest {manifest}: {exc}."
             raise StoreError(msg) from exc
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            msg = f"{manifest} is not a gmlearn feature store (format {meta.get('format') if isinstance(meta, dict) else None!r}, expected {FORMAT!r})."
-            raise StoreError(msg)
-        if int(meta.get("format_version", -1)) > FORMAT_VERSION:
-            msg = f"{manifest} has format_version {meta.get('format_version')}; this gmlearn reads up to {FORMAT_VERSION}. Upgrade gmlearn."
-            raise StoreError(msg)
-        self._meta: dict[str, Any] = meta
+        self._meta: dict[str, Any] = check_manifest(meta, manifest)
 
     # -- creation -------------------------------------------------------------------
     @classmethod
@@ -186,7 +243,8 @@ class FeatureStore:
         return self.table("records")
 
     # -- writing --------------------------------------------------------------------
-    def append(self, table: pd.DataFrame, *, source: str | None = None, derive: bool = True) -> "FeatureStore":
+    def append(self, table: pd.DataFrame, *, source: str | None = None, derive: bool = True,
+               row_group_rows: int = ROW_GROUP_ROWS) -> "FeatureStore":
         """Add records from a canonical table (as returned by a reader).
 
         Parameters
@@ -198,6 +256,8 @@ class FeatureStore:
         derive
             Fill missing features (z1pt0, z2pt5, ztor, width, rx, ry0) with
             :func:`gmlearn.store.derived.add_derived`.
+        row_group_rows
+            Rows per Parquet row group, i.e. per partition of :meth:`to_dask`.
 
         Returns
         -------
@@ -230,12 +290,17 @@ class FeatureStore:
             merged = new
         tables = split(merged, source=source)
         entry = {"source": source, "rows": int(len(new)), "time": datetime.now(UTC).isoformat(timespec="seconds")}
-        self._write_version(self.path, tables, sources=[*self.sources, entry], previous=self._meta)
+        if not isinstance(row_group_rows, int) or isinstance(row_group_rows, bool) or row_group_rows < 1:
+            msg = f"The 'row_group_rows' parameter of FeatureStore.append must be a positive int. Got {row_group_rows!r} instead."
+            raise ValueError(msg)
+        self._write_version(self.path, tables, sources=[*self.sources, entry], previous=self._meta,
+                            row_group_rows=row_group_rows)
         self.__init__(self.path)  # re-read manifest
         return self
 
     @staticmethod
-    def _write_version(path: Path, tables: dict[str, pd.DataFrame], *, sources: list, previous: dict | None) -> None:
+    def _write_version(path: Path, tables: dict[str, pd.DataFrame], *, sources: list, previous: dict | None,
+                       row_group_rows: int = ROW_GROUP_ROWS) -> None:
         version = (int(previous["version"]) + 1) if previous else 1
         folder = f"v{version:06d}"
         # Remove debris of interrupted writes (never the live version).
@@ -247,7 +312,7 @@ class FeatureStore:
 
         def _write(tmp: Path) -> None:
             for name, df in tables.items():
-                coerce_dtypes(df).to_parquet(tmp / f"{name}.parquet", index=False)
+                coerce_dtypes(df).to_parquet(tmp / f"{name}.parquet", index=False, row_group_size=row_group_rows)
 
         atomic_folder(path / folder, _write)
         imts = imt_columns(tables["records"].columns)
@@ -395,6 +460,16 @@ class FeatureStore:
         Same as :meth:`select`; ``imts=None`` returns every IMT.
         """
         return self.select(imts=imts, dropna=dropna, **filters)
+
+    def to_dask(self, imts: Iterable[str] | None = None, *, columns: Iterable[str] | None = None):  # noqa: ANN201
+        """The flat table as a lazy ``dask.dataframe`` with one partition per records row group.
+
+        Same columns, order and dtypes as ``to_frame(imts, dropna=False, columns=columns)``
+        (see :func:`gmlearn.store.partitioned.read_dask`); needs ``dask[dataframe]``.
+        """
+        from gmlearn.store.partitioned import read_dask
+
+        return read_dask(self, imts=imts, columns=columns)
 
     def describe(self) -> dict[str, Any]:
         """Summary: counts, ranges of the main features, IMT availability."""

@@ -43,7 +43,7 @@ def _numeric(values: pd.Series, *, name: str, source: str, file: str) -> np.ndar
         return values.to_numpy(dtype=float)
     text = values.astype("string").str.strip()
     out = pd.to_numeric(text.replace("", pd.NA), errors="coerce")
-    bad = out.isna().to_numpy() & text.notna().to_numpy() & (text.to_numpy(dtype=object) != "")
+    bad = out.isna().to_numpy(dtype=bool) & text.notna().to_numpy(dtype=bool) & (text.fillna("").to_numpy(dtype=object) != "")
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         msg = (
@@ -51,7 +51,7 @@ def _numeric(values: pd.Series, *, name: str, source: str, file: str) -> np.ndar
             f"(line {pos + 2} of the file)."
         )
         raise FlatfileError(msg, file=file, column=source, row=_data_row(pos), value=values.iloc[pos])
-    return out.to_numpy(dtype=float)
+    return out.to_numpy(dtype=float, na_value=np.nan)
 
 
 def _check_range(arr: np.ndarray, *, name: str, source: str, file: str, raw: pd.Series) -> None:

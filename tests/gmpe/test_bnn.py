@@ -133,7 +133,7 @@ def test_usage_errors(bnn, nzsmd_crustal):
         bnn.predict(nzsmd_crustal, station_terms="nonergodic")
     with pytest.raises(MissingColumnError, match="vs30"):
         bnn.predict(nzsmd_crustal.drop(columns="vs30"))
-    with pytest.raises(ValueError, match="'vs30' has 1 value\\(s\\) where ln vs30 is not finite"):
+    with pytest.raises(ValueError, match="'vs30'.*0.0"):  # refused by the shared input check
         bnn.predict(nzsmd_crustal.iloc[:3].assign(vs30=[0.0, 300.0, 400.0]))
     with pytest.raises(MissingColumnError, match="station_id"):
         BayesianNNGMM().fit(nzsmd_crustal.drop(columns="station_id"), IMTS)

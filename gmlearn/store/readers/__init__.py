@@ -35,11 +35,9 @@ _NGAWEST2_KEYS = ("Record Sequence Number", "RecId")
 
 def _header(path: Path) -> list[str]:
     """Column names of a CSV or Parquet file, without reading its rows."""
-    if path.name.lower().endswith((".parquet", ".pq")):
-        import pyarrow.parquet as pq
+    from gmlearn.store.readers.files import read_header
 
-        return list(pq.read_schema(path).names)
-    return [str(c) for c in pd.read_csv(path, nrows=0).columns]
+    return read_header(path)
 
 
 def sniff_format(columns: list[str]) -> str:

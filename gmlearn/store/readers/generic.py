@@ -29,6 +29,7 @@ import pandas as pd
 
 from gmlearn.exceptions import FlatfileError, InvalidIMTError, SchemaError
 from gmlearn.schema import COLUMNS, imt_string, is_imt
+from gmlearn.store.readers.files import read_csv, read_parquet
 from gmlearn.store.validation import to_canonical
 
 __all__ = ["ALIASES", "read_generic"]
@@ -81,8 +82,8 @@ def _load(source: str | os.PathLike[str] | pd.DataFrame) -> tuple[pd.DataFrame, 
         msg = f"No flatfile at {str(path)!r}."
         raise FileNotFoundError(msg)
     if name.endswith(_PARQUET_SUFFIXES):
-        return pd.read_parquet(path), str(path)
-    return pd.read_csv(path, low_memory=False), str(path)
+        return read_parquet(path), str(path)
+    return read_csv(path, low_memory=False), str(path)
 
 
 def _imt_of(name: str) -> str | None:

@@ -43,6 +43,7 @@ import pandas as pd
 
 from gmlearn.exceptions import FlatfileError
 from gmlearn.schema import imt_string, sort_imts
+from gmlearn.store.readers.files import read_csv
 from gmlearn.store.validation import DISTANCES, REQUIRED, to_canonical
 
 __all__ = ["LAYOUTS", "SENTINELS", "read_ngawest2"]
@@ -508,7 +509,7 @@ def read_ngawest2(
         When ``drop_incomplete`` drops records.
     """
     file = str(path)
-    raw = pd.read_csv(Path(path), low_memory=False)
+    raw = read_csv(Path(path), low_memory=False)
     lay = _detect(raw.columns, file, layout)
     index = _header_index(raw.columns)
     columns = _source_columns(lay, index)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from gmlearn.exceptions import FlatfileError
+from gmlearn.store.readers.files import read_csv
 from gmlearn.store.validation import to_canonical
 
 __all__ = ["read_nzsmd", "NZSMD_COLUMNS", "NZSMD_COMPONENTS", "nzsmd_period"]
@@ -137,7 +138,7 @@ def read_nzsmd(path: str | Path, *, component: str | None = None, imts: list[str
     if component is not None and component not in NZSMD_COMPONENTS:
         msg = f"The 'component' parameter of read_nzsmd must be one of {sorted(NZSMD_COMPONENTS)}. Got {component!r} instead."
         raise ValueError(msg)
-    raw = pd.read_csv(path, dtype={"CuspID": str, "Record": str, "SiteCode": str}, low_memory=False)
+    raw = read_csv(path, dtype={"CuspID": str, "Record": str, "SiteCode": str}, low_memory=False)
     component = component or _sniff_component(raw.columns)
     suffix, pga, pgv = NZSMD_COMPONENTS[component]
     imt_map: dict[str, str] = {}
@@ -162,7 +163,7 @@ def read_nzsmd(path: str | Path, *, component: str | None = None, imts: list[str
         imt_map = {i: imt_map[i] for i in wanted}
     raw = raw.copy()
     if "Tsite" in raw:
-        raw["Tsite"] = _tsite(raw["Tsite"], raw["SiteCode"], str(path))
+        raw["Tsite"] = _tsite(raw["Tsite"], raw.get("SiteCode", pd.Series("?", index=raw.index)), str(path))
     if "Vs30Uncert" in raw:
         raw["Vs30Uncert"] = _vs30_measured(raw["Vs30Uncert"])
     columns = {k: v for k, v in NZSMD_COLUMNS.items() if v in raw.columns or k in ("event_id", "station_id", "mag", "vs30")}
@@ -170,6 +171,7 @@ def read_nzsmd(path: str | Path, *, component: str | None = None, imts: list[str
         raw, columns, imt_map, file=str(path), pgv_unit="m/s", sentinels=_SENTINELS, tectonic_map=_TECTONIC,
     )
     # Rx is given only where a fault plane is known; mark the rest for derivation.
-    out["rx"] = out["rx"].where(np.isfinite(out["rx"]))
+    if "rx" in out:
+        out["rx"] = out["rx"].where(np.isfinite(out["rx"]))
     out.attrs.update({"source": str(path), "format": "nzsmd", "component": component})
     return out
