@@ -1,0 +1,101 @@
+"""``gmlearn explain MODEL_DIR --data ... -o report.html``: the explanation report from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+__all__ = ["explain_command", "read_table"]
+
+console = Console(stderr=True)
+
+
+def read_table(data: str, region: str | None) -> tuple[object, str]:
+    """The records of ``data`` (a CSV/Parquet file or a bundled dataset name) and a label for the report.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``data`` is neither an existing file nor a bundled dataset.
+    """
+    import pandas as pd
+
+    from gmlearn import datasets
+
+    path = Path(data)
+    if path.is_file():
+        table = pd.read_parquet(path) if path.suffix in (".parquet", ".pq") else pd.read_csv(path)
+        label = f"file {path.name}"
+    elif data in datasets.available():
+        table = datasets.load(data)
+        label = f"bundled dataset {data}"
+    else:
+        msg = f"--data {data!r} is neither a CSV/Parquet file nor a bundled dataset; datasets: {datasets.available()}."
+        raise FileNotFoundError(msg)
+    if region and "tectonic_region" in table:
+        table = table[table["tectonic_region"] == region].reset_index(drop=True)
+        label += f", {region} records"
+    return table, f"{label} ({len(table)} rows)"
+
+
+def explain_command(
+    model_dir: Annotated[Path, typer.Argument(help="Model folder from `gmlearn train` / save_model.")],
+    data: Annotated[str, typer.Option("--data", "-d", help="CSV or Parquet of records, or a bundled dataset name.")] = "nzsmd",
+    out: Annotated[Path, typer.Option("--out", "-o", help="HTML report to write.")] = Path("report.html"),
+    imt: Annotated[str | None, typer.Option(help="IMT of the figures (default: the model's first).")] = None,
+    region: Annotated[str, typer.Option(help="Tectonic region filter of the records ('' for all).")] = "crustal",
+    gmpe: Annotated[str | None, typer.Option(help="OpenQuake GSIM drawn beside the dependence plots (default: the hybrid's base, else BooreEtAl2014).")] = None,
+    scenario: Annotated[list[int] | None, typer.Option("--scenario", help="Row of the table to explain one by one (repeatable).")] = None,
+    max_rows: Annotated[int, typer.Option(help="Records explained (a random subset of the table).")] = 500,
+    method: Annotated[str, typer.Option(help="auto | tree | kernel | sampling")] = "auto",
+    seed: Annotated[int, typer.Option(help="Random seed of the row subset and background.")] = 0,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also print the report to PDF (needs Chromium).")] = False,
+) -> None:
+    """Explain a saved model with SHAP: one self-contained HTML report (importance, dependence, waterfalls, model card).
+
+    Exit status: 0 with a full report, 1 when no SHAP values could be computed (e.g. an empty
+    table: the report then holds the model card and the reason), 2 on an error (no report).
+    """
+    import shlex
+    import sys
+
+    from gmlearn.exceptions import GMLearnError
+    from gmlearn.explain.pdf import export_pdf
+    from gmlearn.explain.report import write_report
+    from gmlearn.explain.values import load_explainable
+
+    try:
+        model = load_explainable(model_dir)
+        table, label = read_table(data, region or None)
+    except (GMLearnError, ValueError, KeyError, FileNotFoundError) as exc:
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
+        raise typer.Exit(code=2) from None
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                      TimeElapsedColumn(), console=console) as bar:
+            task = bar.add_task("explaining", total=6)
+            report = write_report(
+                model, table, out, imt=imt, data_label=label, gmpe=gmpe, scenarios=scenario or None,
+                max_rows=max_rows, method=method, random_state=seed,
+                command="gmlearn explain " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
+                progress=lambda i, n, m: bar.update(task, completed=i, total=n, description=m),
+            )
+    except (GMLearnError, ValueError, KeyError) as exc:
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
+        raise typer.Exit(code=2) from None
+    for note in report.warnings:
+        console.print(f"[yellow]warning:[/] {escape(note)}", soft_wrap=True, highlight=False)
+    console.print(f"[green]wrote[/] {report.path} ({len(report.figures)} figures, {len(report.warnings)} warnings)")
+    if pdf:
+        try:
+            console.print(f"[green]wrote[/] {export_pdf(report.path, report.path.with_suffix('.pdf'))}")
+        except (FileNotFoundError, OSError) as exc:
+            console.print(f"[yellow]no PDF:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
+    if not report.explanations:  # the report holds the model card only
+        raise typer.Exit(code=1)
