@@ -149,6 +149,29 @@ def training_ranges(table: pd.DataFrame, features: Sequence[str]) -> dict[str, l
     return ranges
 
 
+#: gmlearn's tectonic-region labels (``events.tectonic_region``) -> OpenQuake tectonic region types.
+OQ_TECTONIC_REGION_TYPES: dict[str, str] = {
+    "crustal": "Active Shallow Crust",
+    "interface": "Subduction Interface",
+    "slab": "Subduction IntraSlab",
+    "stable": "Stable Shallow Crust",
+    "volcanic": "Volcanic",
+}
+
+
+def tectonic_region_type(table: pd.DataFrame) -> str | None:
+    """OpenQuake tectonic region type of the training rows, when they all share one ``tectonic_region``.
+
+    None when the column is absent, mixes regions, or holds ``unknown``; the
+    OpenQuake adapter then declares Active Shallow Crust (informational: the
+    logic tree decides where a branch applies).
+    """
+    if "tectonic_region" not in table:
+        return None
+    labels = set(table["tectonic_region"].dropna().astype(str).str.lower())
+    return OQ_TECTONIC_REGION_TYPES.get(labels.pop()) if len(labels) == 1 else None
+
+
 def warn_out_of_range(table: pd.DataFrame, ranges: Mapping[str, Sequence[float]], model: str, *, stacklevel: int = 2) -> None:
     """Warn (:class:`OutOfRangeWarning`) per feature of ``table`` outside its fitted range, naming the worst value.
 

@@ -43,6 +43,7 @@ from gmlearn.gmpe.base import (
     as_imts,
     check_features,
     check_station_mode,
+    tectonic_region_type,
     training_ranges,
     warn_out_of_range,
 )
@@ -355,6 +356,7 @@ class BayesianNNGMM(GroundMotionModel):
             progress(total, total, "fitted")
         self.imts_ = names
         self.ranges_ = training_ranges(table, self.features)
+        self.tectonic_region_type_ = tectonic_region_type(table)
         self.n_features_in_ = len(self.features)
         return self
 

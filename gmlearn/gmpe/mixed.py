@@ -35,6 +35,7 @@ from gmlearn.gmpe.base import (
     check_features,
     check_station_mode,
     imt_seed,
+    tectonic_region_type,
     training_ranges,
     warn_out_of_range,
 )
@@ -267,6 +268,7 @@ class MixedEffectsBoostedModel(GroundMotionModel):
             progress(len(names), len(names), "fitted")
         self.imts_ = names
         self.ranges_ = training_ranges(table, self.features)
+        self.tectonic_region_type_ = tectonic_region_type(table)
         self.n_features_in_ = len(self.features)
         return self
 

@@ -209,6 +209,7 @@ def save_model(
             "ranges": _jsonable(model.ranges_),
             "effects": {imt: {k: _jsonable(model.effects_[imt][k]) for k in _EFFECT_KEYS} for imt in model.imts_},
             "training": {"content_hash": training_hash},
+            **_trt(model),
             "metrics": _jsonable(dict(metrics or {})),
             "files": files,
             "sha256": {f: _sha256(tmp / f) for f in [*files.values(), "random_effects.parquet"]},
@@ -436,6 +437,7 @@ def load_model(path: str | os.PathLike[str]) -> Any:
         model.effects_[imt] = eff
     model.imts_ = list(meta["imts"])
     model.ranges_ = {k: [float(v[0]), float(v[1])] for k, v in meta["ranges"].items()}
+    model.tectonic_region_type_ = meta.get("tectonic_region_type")
     model.n_features_in_ = len(model.features)
     model.metadata_ = meta
     return model
@@ -446,6 +448,12 @@ def load_model(path: str | os.PathLike[str]) -> Any:
 # (its native weight files, e.g. NetCDF posterior draws, plus JSON-ready scalars per IMT) and
 # ``_load_arrays(folder, meta)``, which restores its learned arrays after the hashes were checked.
 # The XGBoost path above does not use these hooks.
+
+
+def _trt(model: Any) -> dict[str, str]:
+    """``tectonic_region_type`` of the training data (OpenQuake's name), when it was one region."""
+    trt = getattr(model, "tectonic_region_type_", None)
+    return {"tectonic_region_type": str(trt)} if trt else {}
 
 
 def _hook_metadata(model: Any, tmp: Path, training_hash: str | None, metrics: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -464,6 +472,7 @@ def _hook_metadata(model: Any, tmp: Path, training_hash: str | None, metrics: Ma
         "ranges": _jsonable(model.ranges_),
         "effects": _jsonable(arrays["effects"]),
         "training": {"content_hash": training_hash},
+        **_trt(model),
         "metrics": _jsonable(dict(metrics or {})),
         "files": files,
         "sha256": {f: _sha256(tmp / f) for f in files.values()},
@@ -475,6 +484,7 @@ def _hook_load(model: Any, path: Path, meta: dict[str, Any]) -> Any:
     model._load_arrays(path, meta)
     model.imts_ = list(meta["imts"])
     model.ranges_ = {k: [float(v[0]), float(v[1])] for k, v in meta["ranges"].items()}
+    model.tectonic_region_type_ = meta.get("tectonic_region_type")
     model.n_features_in_ = len(model.features)
     model.metadata_ = meta
     return model

@@ -106,3 +106,20 @@ def test_branch_errors(bnn: Path, tmp_path: Path, nzsmd_crustal: pd.DataFrame) -
     assert not (tmp_path / "lt.xml").exists()
     path = write_gsim_logic_tree([(folder, 0.3), (bnn, 0.7)], tmp_path / "sub" / "lt.xml")
     assert 'model_file = "../tree/metadata.json"' in path.read_text()
+
+
+def test_tectonic_region_type_comes_from_the_training_data(tmp_path: Path, nzsmd_table: pd.DataFrame) -> None:
+    from gmlearn.gmpe.persistence import load_model, save_model
+    from gmlearn.gmpe.tree import TreeGMM
+    from gmlearn.hazard import GMLearnGSIM, write_gsim_logic_tree
+
+    slab = nzsmd_table[nzsmd_table["tectonic_region"] == "slab"].dropna(subset=["PGA"])
+    model = TreeGMM(n_estimators=10, validation_fraction=0.0, n_jobs=1, random_state=0).fit(slab, ["PGA"])
+    folder = save_model(model, tmp_path / "slab")
+    assert load_model(folder).tectonic_region_type_ == "Subduction IntraSlab"
+    assert str(GMLearnGSIM(model_file=str(folder)).DEFINED_FOR_TECTONIC_REGION_TYPE) == "Subduction IntraSlab"
+    lt = write_gsim_logic_tree([(folder, 1.0)], tmp_path / "lt.xml").read_text()
+    assert 'applyToTectonicRegionType="Subduction IntraSlab"' in lt
+    mixed = TreeGMM(n_estimators=10, validation_fraction=0.0, n_jobs=1, random_state=0).fit(
+        nzsmd_table.dropna(subset=["PGA"]), ["PGA"])
+    assert mixed.tectonic_region_type_ is None  # several regions: the adapter's default applies
