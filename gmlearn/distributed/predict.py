@@ -168,6 +168,18 @@ def _for_workers(model: Any, threads: int) -> Any:
     return clone
 
 
+def _compiled(model: Any) -> Any:
+    """A shallow copy of a boosted model with compiled trees (the model itself when it cannot be compiled)."""
+    if not hasattr(model, "compile") or getattr(model, "compiled_", None) is not None:
+        return model
+    import copy
+
+    try:
+        return copy.copy(model).compile()
+    except ModelError:
+        return model
+
+
 def _resolve_model(model: Any) -> Any:
     if isinstance(model, (str, os.PathLike)):
         from gmlearn.gmpe.persistence import load_model
@@ -224,6 +236,7 @@ def predict_parquet(
     station_terms: str = "ergodic",
     keep: Sequence[str] = ("record_id",),
     overwrite: bool = False,
+    compile_trees: bool = True,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> StreamResult:
     """Predict every row of a Parquet table into a Parquet folder, in bounded memory.
@@ -252,6 +265,11 @@ def predict_parquet(
         Input columns copied to the output when present (e.g. ``record_id``).
     overwrite
         Replace an existing output folder.
+    compile_trees
+        Evaluate boosted models through :mod:`gmlearn.gmpe.compiled` lookup
+        tables (several times faster; equal to XGBoost's predictions to about
+        1e-5 in ln units). ``False`` uses XGBoost's own prediction. The
+        caller's model is not modified.
     progress
         Optional ``callable(done, total, message)``, once per part (local runs).
 
@@ -274,6 +292,8 @@ def predict_parquet(
         msg = f"The 'chunk_rows' parameter of predict_parquet must be a positive int. Got {chunk_rows!r} instead."
         raise ValueError(msg)
     model = _resolve_model(model)
+    if compile_trees:
+        model = _compiled(model)
     names = list(model.imts_) if imts is None and hasattr(model, "imts_") else as_imts(imts if imts is not None else [])
     check_station_mode(station_terms, pd.DataFrame({"station_id": []}))
     keep = list(keep) + (["station_id"] if station_terms == "known" and "station_id" not in keep else [])
