@@ -11,3 +11,16 @@ def test_import_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_cli_and_products_import_light():
+    """Building the CLI (every product registers its commands) loads no heavy library either."""
+    code = (
+        "import sys, gmlearn.cli, gmlearn.hazard, gmlearn.shakemap, gmlearn.site, gmlearn.waveform, gmlearn.explain,"
+        " gmlearn.catalog, gmlearn.geodesy, gmlearn.distributed;"
+        "heavy=[m for m in ('openquake','xgboost','torch','pymc','shap','dask','numba','duckdb','matplotlib')"
+        " if m in sys.modules];"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -154,8 +154,9 @@ def export_table(
     except (GMLearnError, OSError) as exc:
         _fail(exc)
         return
-    for w in caught:
-        console.print(f"[yellow]warning:[/] {escape(str(w.message))}", soft_wrap=True, highlight=False)
+    for w in caught:  # the model's warnings (e.g. extrapolation), not library housekeeping
+        if not issubclass(w.category, (ResourceWarning, DeprecationWarning, PendingDeprecationWarning)):
+            console.print(f"[yellow]warning:[/] {escape(str(w.message))}", soft_wrap=True, highlight=False)
     console.print(f"[green]wrote[/] {path}")
 
 

@@ -91,8 +91,9 @@ def save_plots(result: HazardResult, folder: Path) -> list[Path]:
     files: list[Path] = []
 
     def _save(fig: Figure, name: str) -> None:
-        path = folder / f"{name}.png"
-        fig.savefig(path, dpi=110)
+        from gmlearn.store.atomic import atomic_write_with
+
+        path = atomic_write_with(folder / f"{name}.png", lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
         files.append(path)
 
     if result.hazard_curves is not None and len(result.hazard_curves):

@@ -81,15 +81,18 @@ class HazardResult:
         return {k: v for k, v in named.items() if v is not None and len(v)}
 
     def export(self, folder: str | os.PathLike[str], *, plots: bool = True) -> list[Path]:
-        """Write every table as CSV and, with ``plots``, PNG figures; returns the files."""
+        """Write every table as CSV and, with ``plots``, PNG figures; returns the files.
+
+        Each file is written under a temporary name and renamed into place.
+        """
         from gmlearn.hazard.plots import save_plots
+        from gmlearn.store.atomic import atomic_write_with
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         files = []
         for name, table in self.tables().items():
-            path = folder / f"{name}.csv"
-            table.to_csv(path, index=False)
+            path = atomic_write_with(folder / f"{name}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False))
             files.append(path)
         if plots:
             files.extend(save_plots(self, folder))

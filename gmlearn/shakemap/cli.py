@@ -79,7 +79,7 @@ def shakemap(
     from gmlearn.exceptions import GMLearnError
     from gmlearn.shakemap.correlation import CorrelationModel
     from gmlearn.shakemap.rupture import read_rupture
-    from gmlearn.shakemap.scenario import compute_shakemap
+    from gmlearn.shakemap.scenario import compute_shakemap, model_label
     from gmlearn.shakemap.sites import grid_sites, read_sites
     from gmlearn.shakemap.stations import read_stations
 
@@ -118,7 +118,7 @@ def shakemap(
     except (GMLearnError, ValueError, KeyError, FileNotFoundError, OSError) as exc:
         _fail(exc)
         return
-    summary = Table(title=f"shakemap: M{rup.mag:.2f} {rup.source}, {len(site_set)} sites, model {gmm!r}")
+    summary = Table(title=f"shakemap: M{rup.mag:.2f} {rup.source}, {len(site_set)} sites, model {model_label(gmm)}")
     for col in ("imt", "bias (ln)", "bias sd", "median sigma prior", "median sigma conditioned"):
         summary.add_column(col, justify="right")
     ds = result.dataset

@@ -43,7 +43,7 @@ def run(out: pathlib.Path, *, model: Any = None,
         progress: Callable[[int, int, str], None] | None = None) -> dict:
     """Build the Kaikoura shakemap into ``out``; return title, paragraph, files and main image (relative paths)."""
     from gmlearn import datasets
-    from gmlearn.shakemap.scenario import compute_shakemap
+    from gmlearn.shakemap.scenario import compute_shakemap, model_label
     from gmlearn.shakemap.sites import grid_sites
     from gmlearn.shakemap.stations import stations_from_records
     from gmlearn.shakemap.validation import leave_stations_out, rms_ratio
@@ -82,7 +82,7 @@ def run(out: pathlib.Path, *, model: Any = None,
             f"residuals at the held-out stations to {ratio:.2f} of the model's alone (PGA and SA(1.0)).") if ratio else ""
     paragraph = (
         f"A shakemap is the map of ground shaking an earthquake produced. Here a ground-motion model "
-        f"({model!r}) predicts the median PGA and 1-second spectral acceleration of the Mw 7.8 2016 Kaikoura "
+        f"({model_label(model)}) predicts the median PGA and 1-second spectral acceleration of the Mw 7.8 2016 Kaikoura "
         f"earthquake on a {SPACING}-degree grid from a three-plane approximation of the rupture, and the "
         f"{len(stations)} strong-motion records of the NZ Strong Motion Database then pull the map towards "
         f"what was recorded: the event-wide bias (PGA {b.get('mean', float('nan')):+.2f} in ln units, "

@@ -18,7 +18,7 @@ from gmlearn.shakemap.rupture import Rupture
 from gmlearn.shakemap.sites import Sites, complete_site_columns
 from gmlearn.shakemap.stations import validate_stations
 
-__all__ = ["ShakeMap", "compute_shakemap", "condition_at", "predict_sites", "conditioning_sets", "OUTSIDE_MODES",
+__all__ = ["model_label", "ShakeMap", "compute_shakemap", "condition_at", "predict_sites", "conditioning_sets", "OUTSIDE_MODES",
            "IMT_MODES"]
 
 #: What :func:`compute_shakemap` does with stations outside the site grid's box.
@@ -309,3 +309,14 @@ def condition_at(
             out[name][idx] = res[name]
         bias.update({t: cond.bias()[t] for t in tgt})
     return prior_t, out, bias
+
+
+def model_label(model: Any) -> str:
+    """A short name of a ground-motion model for titles and captions (not its full repr)."""
+    gsim = getattr(model, "gsim", None)
+    if type(model).__name__ == "OpenQuakeGMPE" and gsim:
+        return str(gsim)
+    base = getattr(model, "base", None)
+    if base is not None:
+        return f"{type(model).__name__}(base={base if isinstance(base, str) else model_label(base)})"
+    return type(model).__name__
