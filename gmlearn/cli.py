@@ -1,6 +1,9 @@
 """The ``gmlearn`` command: thin wrappers over the Python API, with progress bars.
 
-``gmlearn data ingest|list|describe``, ``gmlearn evaluate``, ``gmlearn demo``.
+Defined here: ``gmlearn data ingest|list|describe``, ``evaluate``, ``train``,
+``predict`` and ``demo``. Each product registers its own commands in
+:func:`_register_products`: ``hazard``, ``shakemap``, ``site``, ``waveforms``,
+``explain``, ``catalog`` and ``geodesy``. docs/cli.md documents them all.
 """
 
 from __future__ import annotations
@@ -228,6 +231,7 @@ def train(
     seed: int = typer.Option(0, help="Random seed."),
     out: Path = typer.Option(..., "--out", "-o", help="Model folder to write."),
     overwrite: bool = typer.Option(False, help="Replace an existing model folder."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Train on Dask: 'local' (a LocalCluster) or a scheduler address such as tcp://host:8786 (tree and monotone)."),
 ) -> None:
     """Train a mixed-effects regressor and save it as a folder of data (JSON + XGBoost UBJ or NetCDF draws)."""
     from gmlearn.exceptions import GMLearnError
@@ -240,8 +244,13 @@ def train(
     imt_list = [i.strip() for i in _split_imts(imts)]
     if out.exists() and not overwrite:
         _fail(FileExistsError(f"{out} exists; pass --overwrite to replace it."))
+    if scheduler is not None and model not in ("tree", "monotone"):
+        _fail(ValueError(f"--scheduler trains the tree and monotone models; got --model {model}. Leave out --scheduler."))
     try:
-        table = _load_table(store, dataset, imt_list, region or None)
+        if scheduler is not None and store is not None:
+            table = _dask_table(store, imt_list, region or None)
+        else:
+            table = _load_table(store, dataset, imt_list, region or None)
         estimator = _estimator(model, resolve_gmpes([base])[base], seed)
         with _progress() as bar:
             task = bar.add_task(f"training {model}", total=len(imt_list))
@@ -249,10 +258,17 @@ def train(
             def _step(step: int, total: int, message: str) -> None:
                 bar.update(task, completed=step, total=total, description=message)
 
-            estimator.fit(table, imt_list, progress=_step)
+            if scheduler is not None:
+                from gmlearn.distributed.fit import dask_fit
+
+                dask_fit(estimator, table, imt_list, scheduler=scheduler, progress=_step)
+            else:
+                estimator.fit(table, imt_list, progress=_step)
         training_hash = FeatureStore(store).content_hash if store is not None else f"table-sha256:{_table_hash(table)}"
         path = save_model(estimator, out, training_hash=training_hash, overwrite=overwrite)
-    except (GMLearnError, ValueError, KeyError, FileExistsError) as exc:
+        counts = {i: int(n) for i, n in table[estimator.imts_].count().items()} if scheduler is None or store is None \
+            else {i: int(n) for i, n in table[estimator.imts_].count().compute().items()}
+    except (GMLearnError, ValueError, KeyError, FileExistsError, ConnectionError) as exc:
         _fail(exc)
         return
     summary = Table(title=f"{model}: variance components (ln units)")
@@ -260,9 +276,21 @@ def train(
         summary.add_column(col, justify="right")
     for imt in estimator.imts_:
         eff = estimator.effects_[imt]
-        summary.add_row(imt, f"{eff['tau']:.3f}", f"{eff['phi']:.3f}", f"{eff['phi_ss']:.3f}", str(int(table[imt].notna().sum())))
+        summary.add_row(imt, f"{eff['tau']:.3f}", f"{eff['phi']:.3f}", f"{eff['phi_ss']:.3f}", str(counts[imt]))
     Console().print(summary)
     console.print(f"[green]saved[/] {path}")
+
+
+def _dask_table(store: Path, imts: list[str], region: str | None):  # noqa: ANN202
+    """A store as a lazy Dask DataFrame (one partition per records row group), filtered by region."""
+    from gmlearn.schema import TECTONIC_REGIONS
+    from gmlearn.store import FeatureStore
+
+    if region and region not in TECTONIC_REGIONS:
+        msg = f"The '--region' option must be one of {list(TECTONIC_REGIONS)} or ''. Got {region!r} instead."
+        raise ValueError(msg)
+    table = FeatureStore(store).to_dask(imts=imts)
+    return table[table["tectonic_region"] == region] if region else table
 
 
 def _estimator(model: str, base: str, seed: int):  # noqa: ANN202
@@ -290,12 +318,19 @@ def _table_hash(table) -> str:  # noqa: ANN001
 @app.command("predict")
 def predict(
     model_dir: Path = typer.Argument(..., exists=True, file_okay=False, help="Model folder from `gmlearn train`."),
-    table_path: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV or Parquet with the model's features."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output CSV."),
+    table_path: Path = typer.Argument(..., exists=True, help="CSV, Parquet file or folder of Parquet files with the model's features."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output CSV, or a folder of Parquet parts for Parquet input (streamed)."),
     imts: str | None = typer.Option(None, help="Comma-separated IMTs (default: all the model has)."),
     station_terms: str = typer.Option("ergodic", help="ergodic | known (add station terms of stations seen in training)."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Stream on Dask: 'local' (a LocalCluster) or a scheduler address (Parquet input)."),
+    chunk_rows: int = typer.Option(250_000, "--chunk-rows", help="Rows predicted at once when streaming Parquet."),
+    overwrite: bool = typer.Option(False, help="Replace an existing output folder (streamed Parquet output)."),
 ) -> None:
-    """Predict ln mean, tau, phi, sigma (and the median) for every row of a table."""
+    """Predict ln mean, tau, phi, sigma (and the median) for every row of a table.
+
+    Parquet input with an output that is not a .csv is streamed in bounded memory into a folder of
+    Parquet parts (columns <IMT>_ln_mean, _tau, _phi, _sigma), locally or on Dask with --scheduler.
+    """
     import numpy as np
     import pandas as pd
 
@@ -303,6 +338,15 @@ def predict(
     from gmlearn.gmpe.persistence import load_model
     from gmlearn.store.atomic import atomic_write_with
 
+    parquet = table_path.is_dir() or table_path.suffix in (".parquet", ".pq")
+    if parquet and out.suffix != ".csv":
+        _predict_stream(model_dir, table_path, out, imts, station_terms, scheduler, chunk_rows, overwrite)
+        return
+    if scheduler is not None:
+        _fail(ValueError("--scheduler streams Parquet input into a Parquet folder; give a .parquet input (or a folder of them) "
+                         f"and an --out that is not a .csv (got {table_path.name} -> {out.name})."))
+    if table_path.is_dir():
+        _fail(ValueError(f"{table_path} is a folder; only Parquet folders are read, and only with a Parquet output folder."))
     try:
         estimator = load_model(model_dir)
         table = pd.read_parquet(table_path) if table_path.suffix in (".parquet", ".pq") else pd.read_csv(table_path)
@@ -322,34 +366,76 @@ def predict(
     console.print(f"[green]wrote[/] {len(result)} rows to {out}")
 
 
+def _predict_stream(model_dir: Path, table_path: Path, out: Path, imts: str | None, station_terms: str,
+                    scheduler: str | None, chunk_rows: int, overwrite: bool) -> None:
+    """`gmlearn predict` on Parquet: stream into a folder of Parquet parts (gmlearn.distributed.predict_parquet)."""
+    from gmlearn.distributed.predict import predict_parquet
+    from gmlearn.exceptions import GMLearnError
+    from gmlearn.gmpe.persistence import load_model
+
+    try:
+        estimator = load_model(model_dir)
+        with _progress() as bar:
+            task = bar.add_task("predicting", total=None)
+
+            def _step(done: int, total: int, message: str) -> None:
+                bar.update(task, completed=done, total=total, description=message)
+
+            result = predict_parquet(estimator, table_path, out, None if imts is None else _split_imts(imts),
+                                     scheduler=scheduler, chunk_rows=chunk_rows, station_terms=station_terms,
+                                     overwrite=overwrite, progress=_step)
+    except (GMLearnError, ValueError, KeyError, FileExistsError, FileNotFoundError, ConnectionError) as exc:
+        _fail(exc)
+        return
+    console.print(f"[green]wrote[/] {result.rows} rows in {result.parts} Parquet part(s) to {out} ({result.seconds:.1f} s)")
+
+
 @app.command("demo")
 def demo(
     out: Path = typer.Option(Path("gmlearn-demo"), "--out", "-o", help="Output folder."),
     folds: int = typer.Option(5, help="Cross-validation folds."),
     seed: int = typer.Option(0, help="Random seed."),
+    quick: bool = typer.Option(False, "--quick", help="Small settings (a smoke test of every stage in about a minute)."),
+    stages: str | None = typer.Option(None, help="Comma-separated stages to run (default: all): store, train, "
+                                      "evaluation, shakemap, hazard, explain, waveforms."),
 ) -> None:
-    """Build a store from the bundled data, evaluate GMPEs vs XGBoost, write tables, plots and index.html."""
+    """The whole of gmlearn on the bundled data: store, models, evaluation, Kaikoura shakemap, hazard, SHAP report, waveforms, index.html."""
     from gmlearn.demo import run_demo
+    from gmlearn.exceptions import GMLearnError
 
-    with _progress() as bar:
-        task = bar.add_task("demo", total=1)
+    try:
+        with _progress() as bar:
+            task = bar.add_task("demo", total=1)
 
-        def _step(step: int, total: int, message: str) -> None:
-            bar.update(task, completed=step, total=total, description=message)
+            def _step(step: int, total: int, message: str) -> None:
+                bar.update(task, completed=step, total=total, description=message[:70])
 
-        index = run_demo(out, n_splits=folds, random_state=seed, progress=_step)
-    console.print(f"[green]demo written:[/] {index}")
+            names = [x.strip() for x in stages.split(",") if x.strip()] if stages else None
+            index = run_demo(out, n_splits=folds, random_state=seed, quick=quick, stages=names, progress=_step)
+    except (GMLearnError, ValueError, KeyError, FileNotFoundError) as exc:
+        _fail(exc)
+        return
+    summary = json.loads((index.parent / "demo.json").read_text())
+    console.print(f"[green]demo written:[/] {index} (stages: {', '.join(summary['stages'])})")
 
 
 def _register_products() -> None:
     """Sub-commands of the products (each module keeps its heavy imports inside functions)."""
     from gmlearn.catalog.cli import app as catalog_app
+    from gmlearn.explain.cli import explain_command
     from gmlearn.geodesy.cli import app as geodesy_app
     from gmlearn.hazard.cli import app as hazard_app
+    from gmlearn.shakemap.cli import shakemap as shakemap_command
+    from gmlearn.site.cli import app as site_app
+    from gmlearn.waveform.cli import app as waveforms_app
 
     app.add_typer(hazard_app, name="hazard")
+    app.command("shakemap")(shakemap_command)
+    app.add_typer(site_app, name="site")
     app.add_typer(catalog_app, name="catalog")
     app.add_typer(geodesy_app, name="geodesy")
+    app.command("explain")(explain_command)
+    app.add_typer(waveforms_app, name="waveforms")
 
 
 _register_products()

@@ -1,0 +1,357 @@
+"""Conditional waveform generators: the common interface, the WGAN-GP and the diffusion model.
+
+Every generator maps conditions (``mag``, ``rrup`` in km, ``vs30`` in m/s) to
+three-component 40-s accelerograms at 50 Hz (g), shape (n, 3, 2000), through the
+multi-band log envelope of :mod:`gmlearn.waveform.representation`.
+
+- :class:`StochasticGenerator` wraps the physics-based simulator (no weights);
+- :class:`CGAN` is a conditional Wasserstein GAN with gradient penalty
+  (Gulrajani et al. 2017), 1-D convolutional over time, as in Florez et al. (2022);
+- :class:`Diffusion` is a conditional DDPM (Ho et al. 2020) with a cosine noise
+  schedule and v-prediction (Salimans and Ho 2022), sampled with deterministic DDIM
+  steps (Song et al. 2021).
+
+Training (``fit``) is seeded and runs on CUDA when available, else on CPU.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from gmlearn.waveform.errors import WaveformModelError
+from gmlearn.waveform.representation import N_BANDS, N_FRAMES, decode
+
+__all__ = ["COND_NORM", "normalise_conditions", "WaveformGenerator", "StochasticGenerator", "CGAN", "Diffusion",
+           "device"]
+
+#: Conditioning normalisation: (centre, scale) of mag, ln(rrup + 1 km) and ln(vs30).
+COND_NORM: dict[str, tuple[float, float]] = {"mag": (6.5, 1.0), "ln_rrup": (3.4, 1.2), "ln_vs30": (6.1, 0.6)}
+_CHANNELS = 3 * N_BANDS
+
+
+def device() -> str:
+    """``"cuda"`` when a CUDA device is available, else ``"cpu"``."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def normalise_conditions(mag: np.ndarray, rrup: np.ndarray, vs30: np.ndarray, norm: dict | None = None) -> np.ndarray:
+    """Conditions as the networks see them, shape (n, 3)."""
+    norm = COND_NORM if norm is None else norm
+    cols = (np.asarray(mag, float), np.log(np.asarray(rrup, float) + 1.0), np.log(np.asarray(vs30, float)))
+    return np.stack([(x - norm[k][0]) / norm[k][1] for x, k in zip(cols, ("mag", "ln_rrup", "ln_vs30"))], axis=-1)
+
+
+def _conditions(mag: Any, rrup: Any, vs30: Any, n: int | None, ranges: dict, name: str) -> tuple[np.ndarray, ...]:
+    from gmlearn.waveform.stochastic import check_conditions
+
+    arrays = np.broadcast_arrays(*(np.atleast_1d(np.asarray(x, dtype=float)) for x in (mag, rrup, vs30)))
+    if n is not None:
+        if n < 1:
+            raise WaveformModelError(f"The 'n' parameter of {name} must be a positive number of samples. Got {n} instead.")
+        if arrays[0].size == 1:
+            arrays = [np.repeat(a, n) for a in arrays]
+    check_conditions(*arrays, ranges=ranges, model=name)
+    return tuple(arrays)
+
+
+class WaveformGenerator:
+    """Common interface: ``generate(mag, rrup, vs30, n, random_state)`` -> acceleration (n, 3, 2000) in g."""
+
+    kind = "base"
+    dt = 0.02
+
+    def __init__(self, **config: Any) -> None:
+        self.config = config
+        self.meta: dict[str, Any] = {}
+        self.ranges = {"mag": (4.0, 8.0), "rrup": (0.0, 300.0), "vs30": (150.0, 1500.0)}
+
+    def envelopes(self, mag: Any, rrup: Any, vs30: Any, n: int | None = None,
+                  random_state: int | None = None) -> np.ndarray:
+        """Log band envelopes (n, 36, 80) for the conditions."""
+        raise NotImplementedError
+
+    def generate(self, mag: Any, rrup: Any, vs30: Any, n: int | None = None,
+                 random_state: int | None = None) -> np.ndarray:
+        """Three-component accelerograms (g), shape (n, 3, 2000), 50 Hz, 40 s.
+
+        Parameters
+        ----------
+        mag, rrup, vs30
+            Moment magnitude, rupture distance (km), vs30 (m/s): scalars with ``n``
+            or arrays (one condition per sample). Values outside the training
+            ranges (``self.ranges``) warn with :class:`~gmlearn.exceptions.OutOfRangeWarning`;
+            impossible values raise :class:`WaveformModelError`.
+        n
+            Number of samples for scalar conditions.
+        random_state
+            Seed; the same seed gives the same records.
+        """
+        rng = np.random.default_rng(random_state)
+        env = self.envelopes(mag, rrup, vs30, n, int(rng.integers(2**31)))
+        return decode(env, rng)
+
+
+class StochasticGenerator(WaveformGenerator):
+    """The Boore (2003) point-source simulator behind the generator interface."""
+
+    kind = "stochastic"
+
+    def generate(self, mag: Any, rrup: Any, vs30: Any, n: int | None = None,
+                 random_state: int | None = None) -> np.ndarray:
+        from gmlearn.waveform.stochastic import simulate
+
+        mag, rrup, vs30 = _conditions(mag, rrup, vs30, n, self.ranges, "stochastic")
+        return simulate(mag, rrup, vs30, dt=self.dt, random_state=random_state)
+
+    def envelopes(self, mag: Any, rrup: Any, vs30: Any, n: int | None = None,
+                  random_state: int | None = None) -> np.ndarray:
+        from gmlearn.waveform.representation import encode
+
+        return encode(self.generate(mag, rrup, vs30, n, random_state))
+
+
+class _TorchGenerator(WaveformGenerator):
+    """Shared state of the neural generators: networks, normalisations, device handling."""
+
+    def __init__(self, **config: Any) -> None:
+        super().__init__(**config)
+        self.mean = np.zeros(_CHANNELS, dtype=np.float32)
+        self.std = np.ones(_CHANNELS, dtype=np.float32)
+        self.cond_norm = dict(COND_NORM)
+        self.history: list[float] = []
+        self.net = self._build()
+
+    def _build(self):  # noqa: ANN202
+        raise NotImplementedError
+
+    def set_normalisation(self, env: np.ndarray) -> None:
+        """Per-channel mean and standard deviation of training envelopes shaped (n, 36, 80)."""
+        self.mean = env.mean(axis=(0, 2)).astype(np.float32)
+        self.std = np.maximum(env.std(axis=(0, 2)), 1e-3).astype(np.float32)
+
+    def _to_unit(self, env: np.ndarray) -> np.ndarray:
+        return ((env - self.mean[None, :, None]) / self.std[None, :, None]).astype(np.float32)
+
+    def _from_unit(self, x: np.ndarray) -> np.ndarray:
+        return x * self.std[None, :, None] + self.mean[None, :, None]
+
+    def state_dict(self) -> dict:
+        """Tensors to save (the sampling network)."""
+        return self.net.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        """Load tensors saved by :meth:`state_dict`."""
+        self.net.load_state_dict(state)
+
+    def n_parameters(self) -> int:
+        """Number of parameters of the sampling network."""
+        return int(sum(p.numel() for p in self.net.parameters()))
+
+    def _cond_tensor(self, mag: Any, rrup: Any, vs30: Any, n: int | None):  # noqa: ANN202
+        import torch
+
+        mag, rrup, vs30 = _conditions(mag, rrup, vs30, n, self.ranges, self.kind)
+        return torch.as_tensor(normalise_conditions(mag, rrup, vs30, self.cond_norm), dtype=torch.float32)
+
+
+class CGAN(_TorchGenerator):
+    """Conditional WGAN-GP over log band envelopes.
+
+    Parameters (stored in ``config``): ``latent`` (32), ``channels`` (64), ``critic_channels`` (64).
+    """
+
+    kind = "cgan"
+
+    def _build(self):  # noqa: ANN202
+        from gmlearn.waveform.nets import Generator
+
+        c = self.config
+        return Generator(latent=c.get("latent", 32), channels=c.get("channels", 64), out_channels=_CHANNELS,
+                         n_frames=N_FRAMES)
+
+    def envelopes(self, mag: Any, rrup: Any, vs30: Any, n: int | None = None,
+                  random_state: int | None = None, batch: int = 1024) -> np.ndarray:
+        import torch
+
+        cond = self._cond_tensor(mag, rrup, vs30, n)
+        gen = torch.Generator().manual_seed(int(np.random.default_rng(random_state).integers(2**31)))
+        z = torch.randn(cond.shape[0], self.net.latent, generator=gen)
+        dev = next(self.net.parameters()).device
+        self.net.eval()
+        out = []
+        with torch.no_grad():
+            for i in range(0, cond.shape[0], batch):
+                out.append(self.net(z[i:i + batch].to(dev), cond[i:i + batch].to(dev)).cpu().numpy())
+        return self._from_unit(np.concatenate(out))
+
+    def fit(self, env: np.ndarray, cond: np.ndarray, *, steps: int = 1000, batch: int = 64, lr: float = 2e-4,
+            n_critic: int = 3, gp: float = 10.0, seed: int = 0, extra: tuple[np.ndarray, np.ndarray] | None = None,
+            mix: float = 0.5, progress: Callable[[int, float], None] | None = None) -> "CGAN":
+        """Train on envelopes ``env`` (n, 36, 80) with normalised conditions ``cond`` (n, 3).
+
+        ``extra`` (envelopes, conditions) are mixed into every batch with weight
+        ``mix`` (fine-tuning on real records while keeping simulations in view).
+        Returns ``self``; the generator loss per step is appended to ``history``.
+        """
+        import torch
+
+        from gmlearn.waveform.nets import Critic
+
+        torch.manual_seed(seed)
+        rng = np.random.default_rng(seed)
+        dev = device()
+        if not hasattr(self, "critic"):
+            self.critic = Critic(_CHANNELS, self.config.get("critic_channels", 64), N_FRAMES)
+        gnet, dnet = self.net.to(dev).train(), self.critic.to(dev).train()
+        opt_g = torch.optim.Adam(gnet.parameters(), lr=lr, betas=(0.5, 0.9))
+        opt_d = torch.optim.Adam(dnet.parameters(), lr=lr, betas=(0.5, 0.9))
+        sampler = _Sampler(self._to_unit(env), cond, extra and (self._to_unit(extra[0]), extra[1]), mix, rng)
+        for step in range(steps):
+            for _ in range(n_critic):
+                x, c = (torch.as_tensor(a, device=dev) for a in sampler(batch))
+                z = torch.randn(x.shape[0], gnet.latent, device=dev)
+                fake = gnet(z, c).detach()
+                eps = torch.rand(x.shape[0], 1, 1, device=dev)
+                mixed = (eps * x + (1 - eps) * fake).requires_grad_(True)
+                grad = torch.autograd.grad(dnet(mixed, c).sum(), mixed, create_graph=True)[0]
+                penalty = ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+                loss_d = dnet(fake, c).mean() - dnet(x, c).mean() + gp * penalty
+                opt_d.zero_grad()
+                loss_d.backward()
+                opt_d.step()
+            z = torch.randn(batch, gnet.latent, device=dev)
+            _, c = (torch.as_tensor(a, device=dev) for a in sampler(batch))
+            loss_g = -dnet(gnet(z, c), c).mean()
+            opt_g.zero_grad()
+            loss_g.backward()
+            opt_g.step()
+            self.history.append(float(loss_d.item()))
+            if progress is not None:
+                progress(step, float(loss_d.item()))
+        self.net.to("cpu").eval()
+        self.critic.to("cpu")
+        return self
+
+
+class _Sampler:
+    """Random mini-batches of (unit envelopes, conditions), optionally mixing two sets."""
+
+    def __init__(self, x: np.ndarray, c: np.ndarray, extra: tuple | None, mix: float, rng: np.random.Generator) -> None:
+        self.x, self.c = x.astype(np.float32), c.astype(np.float32)
+        self.extra = None if extra is None else (extra[0].astype(np.float32), extra[1].astype(np.float32))
+        self.mix, self.rng = mix, rng
+
+    def __call__(self, batch: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.extra is None:
+            i = self.rng.integers(len(self.x), size=batch)
+            return self.x[i], self.c[i]
+        k = int(round(batch * self.mix))
+        i = self.rng.integers(len(self.x), size=batch - k)
+        j = self.rng.integers(len(self.extra[0]), size=k)
+        return np.concatenate([self.x[i], self.extra[0][j]]), np.concatenate([self.c[i], self.extra[1][j]])
+
+
+def _cosine_schedule(steps: int) -> np.ndarray:
+    """Cumulative signal fraction alpha_bar(t) of the cosine schedule (Nichol and Dhariwal 2021)."""
+    s = 0.008
+    t = np.linspace(0, steps, steps + 1) / steps
+    f = np.cos((t + s) / (1 + s) * np.pi / 2) ** 2
+    ab = f / f[0]
+    return np.clip(ab[1:], 1e-5, 1.0)
+
+
+class Diffusion(_TorchGenerator):
+    """Conditional DDPM (v-prediction) over log band envelopes, sampled with DDIM.
+
+    Parameters (stored in ``config``): ``channels`` (64), ``timesteps`` (200),
+    ``sample_steps`` (10).
+    """
+
+    kind = "diffusion"
+
+    def _build(self):  # noqa: ANN202
+        from gmlearn.waveform.nets import Denoiser
+
+        c = self.config
+        return Denoiser(_CHANNELS, channels=c.get("channels", 64))
+
+    @property
+    def alpha_bar(self) -> np.ndarray:
+        """Cumulative signal fractions, shape (timesteps,)."""
+        return _cosine_schedule(int(self.config.get("timesteps", 200)))
+
+    def envelopes(self, mag: Any, rrup: Any, vs30: Any, n: int | None = None,
+                  random_state: int | None = None, batch: int = 1024) -> np.ndarray:
+        import torch
+
+        cond = self._cond_tensor(mag, rrup, vs30, n)
+        gen = torch.Generator().manual_seed(int(np.random.default_rng(random_state).integers(2**31)))
+        x = torch.randn(cond.shape[0], _CHANNELS, N_FRAMES, generator=gen)
+        ab = torch.as_tensor(self.alpha_bar, dtype=torch.float32)
+        n_t = len(ab)
+        ts = np.linspace(n_t - 1, 0, int(self.config.get("sample_steps", 10))).round().astype(int)
+        dev = next(self.net.parameters()).device
+        self.net.eval()
+        out = []
+        with torch.no_grad():
+            for i in range(0, cond.shape[0], batch):
+                xb, cb = x[i:i + batch].to(dev), cond[i:i + batch].to(dev)
+                for k, t in enumerate(ts):
+                    a_t = ab[t].to(dev)
+                    a_prev = ab[ts[k + 1]].to(dev) if k + 1 < len(ts) else torch.tensor(1.0, device=dev)
+                    v = self.net(xb, torch.full((xb.shape[0],), int(t), device=dev), cb)
+                    x0 = (a_t.sqrt() * xb - (1 - a_t).sqrt() * v).clamp(-5, 5)
+                    eps = (xb - a_t.sqrt() * x0) / (1 - a_t).sqrt()
+                    xb = a_prev.sqrt() * x0 + (1 - a_prev).sqrt() * eps
+                out.append(xb.cpu().numpy())
+        return self._from_unit(np.concatenate(out))
+
+    def fit(self, env: np.ndarray, cond: np.ndarray, *, steps: int = 2000, batch: int = 64, lr: float = 1e-3,
+            seed: int = 0, extra: tuple[np.ndarray, np.ndarray] | None = None, mix: float = 0.5,
+            ema: float = 0.995, progress: Callable[[int, float], None] | None = None) -> "Diffusion":
+        """Train the denoiser (v-prediction MSE) on envelopes ``env`` with conditions ``cond``.
+
+        ``extra`` is mixed into every batch with weight ``mix``. The sampling network
+        keeps an exponential moving average (``ema``) of the trained weights.
+        Returns ``self``; the loss per step is appended to ``history``.
+        """
+        import copy
+
+        import torch
+
+        torch.manual_seed(seed)
+        rng = np.random.default_rng(seed)
+        dev = device()
+        if not hasattr(self, "trained"):
+            self.trained = copy.deepcopy(self.net)
+        net = self.trained.to(dev).train()
+        avg = self.net.to(dev)
+        opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=0.0)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps, eta_min=lr * 0.1)
+        ab = torch.as_tensor(self.alpha_bar, dtype=torch.float32, device=dev)
+        sampler = _Sampler(self._to_unit(env), cond, extra and (self._to_unit(extra[0]), extra[1]), mix, rng)
+        for step in range(steps):
+            x0, c = (torch.as_tensor(a, device=dev) for a in sampler(batch))
+            t = torch.randint(0, len(ab), (x0.shape[0],), device=dev)
+            noise = torch.randn_like(x0)
+            a = ab[t][:, None, None]
+            target = a.sqrt() * noise - (1 - a).sqrt() * x0  # v-prediction (Salimans and Ho 2022)
+            loss = ((net(a.sqrt() * x0 + (1 - a).sqrt() * noise, t, c) - target) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            with torch.no_grad():
+                for p_avg, p in zip(avg.parameters(), net.parameters()):
+                    p_avg.mul_(ema).add_(p, alpha=1 - ema)
+            self.history.append(float(loss.item()))
+            if progress is not None:
+                progress(step, float(loss.item()))
+        self.net.to("cpu").eval()
+        self.trained.to("cpu")
+        return self
+

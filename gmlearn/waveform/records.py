@@ -1,0 +1,271 @@
+"""Accelerogram readers: PEER NGA ``.AT2`` files and the FEMA P695 CSV records.
+
+Every reader returns :class:`Record` objects (acceleration in g, uniform ``dt`` in s)
+and the folder readers join the metadata with the bundled NGA-West2 subset on the
+record sequence number (``record_id`` is the RSN as a string, ``event_id`` the
+NGA-West2 event id), so event-grouped splits use the same ids as the GMPE data.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from gmlearn.waveform.errors import RecordFormatError
+
+__all__ = [
+    "Record",
+    "read_at2",
+    "read_fema_csv",
+    "read_peer_folder",
+    "read_fema_folder",
+    "read_all",
+    "COMPONENTS",
+]
+
+#: Component order of every three-component array: two horizontals then the vertical.
+COMPONENTS: tuple[str, str, str] = ("H1", "H2", "V")
+
+_NPTS = re.compile(r"NPTS\s*=\s*([0-9]+)\s*,\s*DT\s*=\s*([0-9.Ee+-]+)", re.IGNORECASE)
+
+
+@dataclass
+class Record:
+    """One recording: up to three components on a common time step.
+
+    Attributes
+    ----------
+    acc
+        Acceleration in g, shape (3, n) in the order H1, H2, V; a missing
+        component is a row of NaN (see ``has_component``).
+    dt
+        Time step in s.
+    record_id, event_id
+        NGA-West2 record sequence number and event id (strings).
+    meta
+        Scenario and source information: ``mag``, ``rrup``, ``rjb``, ``vs30``,
+        ``event_name``, ``station``, ``source`` (``peer_at2`` or ``fema_p695``), files.
+    """
+
+    acc: np.ndarray
+    dt: float
+    record_id: str
+    event_id: str = ""
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def has_component(self) -> np.ndarray:
+        """Boolean (3,) mask of the components present."""
+        return ~np.all(np.isnan(self.acc), axis=-1)
+
+    @property
+    def duration(self) -> float:
+        """Record length in s."""
+        return self.acc.shape[-1] * self.dt
+
+
+def _open_text(path: Path) -> list[str]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="latin-1") as fh:
+            return fh.read().splitlines()
+    except (OSError, EOFError) as exc:
+        raise RecordFormatError(f"cannot read the file ({exc}); expected a text or gzip-compressed text file",
+                                file=str(path)) from exc
+
+
+def read_at2(path: str | Path) -> tuple[np.ndarray, float, dict]:
+    """Read one PEER NGA ``.AT2`` file (optionally ``.gz``).
+
+    Returns
+    -------
+    acc : numpy.ndarray, shape (npts,)
+        Acceleration in g.
+    dt : float
+        Time step in s.
+    header : dict
+        ``title`` (line 2: event, date, station, component) and ``units`` (line 3).
+
+    Raises
+    ------
+    RecordFormatError
+        If the header lacks ``NPTS= n, DT= dt``, a value is not a number, ``dt`` is
+        not positive, or the number of values differs from ``NPTS``.
+    """
+    path = Path(path)
+    lines = _open_text(path)
+    if len(lines) < 4:
+        raise RecordFormatError(f"an AT2 file has 4 header lines then values; found only {len(lines)} lines", file=str(path))
+    match = _NPTS.search(lines[3])
+    if match is None:
+        raise RecordFormatError("line 4 must read 'NPTS= <n>, DT= <dt> SEC' (PEER AT2 format)", file=str(path), row=4,
+                                value=lines[3].strip()[:60])
+    npts, dt = int(match.group(1)), float(match.group(2))
+    if not np.isfinite(dt) or dt <= 0:
+        raise RecordFormatError("DT must be a positive time step in s", file=str(path), row=4, value=dt)
+    if "G" not in lines[2].upper().split("UNITS OF")[-1]:
+        raise RecordFormatError("line 3 must state 'UNITS OF G'; only accelerations in g are read", file=str(path),
+                                row=3, value=lines[2].strip()[:60])
+    try:
+        values = np.array(" ".join(lines[4:]).split(), dtype=float)
+    except ValueError as exc:
+        bad = next(t for t in " ".join(lines[4:]).split() if not _is_float(t))
+        raise RecordFormatError("acceleration values must be numbers", file=str(path), value=bad) from exc
+    if values.size != npts:
+        raise RecordFormatError(f"the header declares NPTS={npts} but {values.size} values follow", file=str(path),
+                                row=4)
+    if not np.all(np.isfinite(values)):
+        raise RecordFormatError("acceleration values must be finite", file=str(path))
+    return values, dt, {"title": lines[1].strip(), "units": lines[2].strip()}
+
+
+def _is_float(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def read_fema_csv(path: str | Path) -> tuple[np.ndarray, float]:
+    """Read one FEMA P695 component file (``time_s,acc_g`` CSV, optionally gzip).
+
+    Returns acceleration in g, shape (n,), and the time step in s.
+
+    Raises
+    ------
+    RecordFormatError
+        If the header is not ``time_s,acc_g``, a value is not a number, or the time
+        step is not uniform and positive.
+    """
+    path = Path(path)
+    lines = _open_text(path)
+    if not lines or lines[0].strip().replace(" ", "") != "time_s,acc_g":
+        raise RecordFormatError("the header must be 'time_s,acc_g'", file=str(path), row=1,
+                                value=(lines[0][:40] if lines else ""))
+    try:
+        data = np.array([ln.split(",") for ln in lines[1:] if ln.strip()], dtype=float)
+    except ValueError as exc:
+        raise RecordFormatError(f"every row must hold two numbers (time_s, acc_g): {exc}", file=str(path)) from exc
+    if data.ndim != 2 or data.shape[1] != 2 or len(data) < 2:
+        raise RecordFormatError("expected at least two rows of 'time_s,acc_g'", file=str(path))
+    steps = np.diff(data[:, 0])
+    dt = float(np.median(steps))
+    if dt <= 0 or np.max(np.abs(steps - dt)) > 1e-3 * dt + 1e-4:
+        raise RecordFormatError("time_s must increase with a uniform step", file=str(path), value=dt)
+    return data[:, 1], round(dt, 7)
+
+
+def _subset_index() -> "pandas.DataFrame":  # noqa: F821
+    from gmlearn import datasets
+
+    table = datasets.load("ngawest2_subset")
+    cols = ["record_id", "event_id", "event_name", "mag", "rrup", "rjb", "vs30", "station_id"]
+    return table[cols].assign(record_id=table["record_id"].astype(str)).set_index("record_id")
+
+
+def _stack(components: list[np.ndarray | None]) -> np.ndarray:
+    n = max(len(c) for c in components if c is not None)
+    out = np.full((3, n), np.nan)
+    for i, comp in enumerate(components):
+        if comp is not None:
+            out[i, : len(comp)] = comp
+            out[i, len(comp):] = 0.0
+    return out
+
+
+def _joined_meta(rsn: str, subset, source: str, extra: dict) -> tuple[str, dict]:
+    meta = {"source": source, **extra}
+    if rsn in subset.index:
+        row = subset.loc[rsn]
+        meta.update({k: (float(row[k]) if k in ("mag", "rrup", "rjb", "vs30") else str(row[k]))
+                     for k in ("mag", "rrup", "rjb", "vs30", "event_name", "station_id")})
+        return str(row["event_id"]), meta
+    return f"{source}:{extra.get('event_name', '')}", meta
+
+
+def read_peer_folder(folder: str | Path, *, rsns: list[int] | None = None) -> list[Record]:
+    """Read the PEER AT2 download in ``folder`` (``metadata_records.csv.gz`` + ``records/``).
+
+    Scenario values (``mag``, ``rrup``, ``rjb``, ``vs30``) and ``event_id`` come from the
+    bundled NGA-West2 subset joined on RSN; the download's own Arias intensity and
+    durations are kept in ``meta`` as ``peer_*``.
+    """
+    import pandas as pd
+
+    folder = Path(folder)
+    table = pd.read_csv(folder / "metadata_records.csv.gz", dtype=str)
+    subset = _subset_index()
+    out = []
+    for _, row in table.iterrows():
+        rsn = str(int(row["Record Sequence Number"]))
+        if rsns is not None and int(rsn) not in rsns:
+            continue
+        comps: list[np.ndarray | None] = []
+        dts = []
+        for key in ("Horizontal-1 Acc. Filename", "Horizontal-2 Acc. Filename", "Vertical Acc. Filename"):
+            name = str(row[key]).strip()
+            file = folder / "records" / f"{name}.gz"
+            if name in ("", "-", "nan") or not file.exists():
+                comps.append(None)
+                continue
+            acc, dt, _ = read_at2(file)
+            comps.append(acc)
+            dts.append(dt)
+        if len(set(dts)) > 1:
+            raise RecordFormatError(f"components of RSN {rsn} have different time steps {sorted(set(dts))}",
+                                    file=str(folder))
+        extra = {"event_name": row["Earthquake Name"], "files": [str(row[k]) for k in (
+            "Horizontal-1 Acc. Filename", "Horizontal-2 Acc. Filename", "Vertical Acc. Filename")],
+            "peer_arias_m_s": _num(row["Arias Intensity (m/sec)"]), "peer_d5_75": _num(row["5-75% Duration (sec)"]),
+            "peer_d5_95": _num(row["5-95% Duration (sec)"])}
+        event_id, meta = _joined_meta(rsn, subset, "peer_at2", extra)
+        out.append(Record(_stack(comps), dts[0], rsn, event_id, meta))
+    return out
+
+
+def _num(text: str) -> float:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def read_fema_folder(folder: str | Path) -> list[Record]:
+    """Read the FEMA P695 record sets in ``folder`` (two horizontal components each; V is NaN)."""
+    import pandas as pd
+
+    folder = Path(folder)
+    table = pd.read_csv(folder / "metadata_fema_p695_components.csv")
+    subset = _subset_index()
+    out = []
+    for rsn, group in table.groupby("RSN", sort=True):
+        group = group.sort_values("component_id")
+        comps: list[np.ndarray | None] = []
+        dts = []
+        for file in group["file"].iloc[:2]:
+            acc, dt = read_fema_csv(folder / file)
+            comps.append(acc)
+            dts.append(dt)
+        comps.append(None)
+        first = group.iloc[0]
+        extra = {"event_name": str(first["EarthquakeName"]), "set": str(first["set"]), "files": list(group["file"])}
+        event_id, meta = _joined_meta(str(rsn), subset, "fema_p695", extra)
+        for key, col in (("mag", "EarthquakeMagnitude"), ("rrup", "SiteDistanceClosestToPlane"),
+                         ("rjb", "SiteDistanceJoynerBoore"), ("vs30", "SiteVs30")):
+            meta.setdefault(key, float(first[col]))
+        out.append(Record(_stack(comps), float(np.mean(dts)), str(rsn), event_id, meta))
+    return out
+
+
+def read_all(shared: str | Path) -> list[Record]:
+    """Both real record sets under the shared data folder; a RSN present in both is kept once (PEER AT2 copy)."""
+    shared = Path(shared)
+    peer = read_peer_folder(shared / "waveforms_peer_at2")
+    seen = {r.record_id for r in peer}
+    fema = [r for r in read_fema_folder(shared / "waveforms_fema_p695") if r.record_id not in seen]
+    return peer + fema
