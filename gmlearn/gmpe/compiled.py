@@ -146,7 +146,15 @@ class CompiledForest:
         groups: list[dict[str, Any]] = []
         for tree in trees:
             feats = tree["feats"]
+            if not feats:  # a single leaf: a constant
+                self.base += float(tree["leaf"][0])
+                continue
             local = {f: set(tree["split"][tree["feature"] == f].tolist()) for f in feats}
+            own_cells = int(np.prod([len(v) + 2 for v in local.values()]))
+            if own_cells > MAX_CELLS:
+                msg = (f"a tree splits on {len(feats)} features with a {own_cells}-cell table, more than "
+                       f"MAX_CELLS={MAX_CELLS}; deep trees cannot be compiled (use XGBoost's prediction).")
+                raise ModelError(msg)
             best = None
             for g in groups:
                 if set(feats) <= set(g["feats"]):

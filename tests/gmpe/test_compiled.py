@@ -73,3 +73,21 @@ def test_ensemble_shares_bins_and_matches_each_forest() -> None:
     np.testing.assert_allclose(out[1], boosters["PGA"].predict(test), atol=1e-4)
     with pytest.raises(ModelError, match=r"not \['SA\(3.0\)'\]"):
         ensemble.predict(test, ["SA(3.0)"])
+
+
+def test_stumps_and_deep_trees(monkeypatch: pytest.MonkeyPatch) -> None:
+    import xgboost as xgb
+
+    import gmlearn.gmpe.compiled as compiled
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(300, 3))
+    y = x[:, 0] + rng.normal(scale=0.1, size=300)
+    stumps = xgb.XGBRegressor(n_estimators=5, max_depth=2, min_child_weight=1e6, n_jobs=1).fit(x, y)  # leaves only
+    forest = CompiledForest(stumps, 3)
+    assert forest.n_groups == 0
+    np.testing.assert_allclose(forest.predict(x), stumps.predict(x), atol=1e-5)
+    deep = xgb.XGBRegressor(n_estimators=5, max_depth=4, n_jobs=1).fit(x, y)
+    monkeypatch.setattr(compiled, "MAX_CELLS", 10)
+    with pytest.raises(ModelError, match="cannot be compiled"):
+        CompiledForest(deep, 3)
