@@ -54,6 +54,8 @@ def as_float(values: pd.Series) -> np.ndarray:
     """A column as float64, with NaN for anything that is not a real number (text, complex, None)."""
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_complex_dtype(values):
         return np.full(len(values), np.nan)
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiu":  # plain numeric: no per-value work
+        return values.to_numpy(dtype=float)
     if values.dtype == object:  # mixed cells: True is not the number 1
         odd = values.map(lambda v: isinstance(v, (bool, np.bool_, complex, bytes))).to_numpy(dtype=bool)
         if odd.any():
@@ -121,7 +123,12 @@ def check_features(table: pd.DataFrame, required: Sequence[str], *, model: str) 
             raise ValueError(msg)
         col = COLUMNS.get(name)
         if col is not None and col.dtype == "bool":
-            bad = ~values.map(_is_flag).to_numpy(dtype=bool)
+            if isinstance(values.dtype, np.dtype) and values.dtype.kind == "b":
+                bad = np.zeros(len(values), dtype=bool)  # a numpy bool column holds flags only
+            elif isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiu":
+                bad = ~np.isin(values.to_numpy(), (0, 1))
+            else:
+                bad = ~values.map(_is_flag).to_numpy(dtype=bool)
             allowed = "True or False (or 1/0)"
         else:
             arr = as_float(values)
@@ -180,7 +187,11 @@ def warn_out_of_range(table: pd.DataFrame, ranges: Mapping[str, Sequence[float]]
     for name, (lo, hi) in ranges.items():
         if name not in table:
             continue
-        values = pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=float)
+        column = table[name]
+        if isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub":
+            values = column.to_numpy(dtype=float)
+        else:
+            values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
         out = np.isfinite(values) & ((values < lo) | (values > hi))
         if out.any():
             worst = values[out][np.argmax(np.maximum(lo - values[out], values[out] - hi))]
