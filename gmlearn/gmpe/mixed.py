@@ -269,6 +269,7 @@ class MixedEffectsBoostedModel(GroundMotionModel):
         self.imts_ = names
         self.ranges_ = training_ranges(table, self.features)
         self.tectonic_region_type_ = tectonic_region_type(table)
+        self.__dict__.pop("compiled_", None)  # tables of earlier boosters would be stale
         self.n_features_in_ = len(self.features)
         return self
 

@@ -39,6 +39,8 @@ def test_tree_model_compile_keeps_predictions(nzsmd_crustal: pd.DataFrame) -> No
     after = model.predict(data, imts)
     np.testing.assert_allclose(after.mean, before.mean, atol=1e-4)
     assert np.array_equal(after.sigma, before.sigma)
+    model.fit(data.iloc[: len(data) // 2], imts)  # refitting drops the stale tables
+    assert not hasattr(model, "compiled_")
 
 
 def test_compiled_rejects_what_it_cannot_reproduce() -> None:
