@@ -32,6 +32,7 @@ import pandas as pd
 
 from gmlearn.exceptions import MissingColumnError, ModelError
 from gmlearn.gmpe.base import as_imts, check_features, imt_seed
+from gmlearn.gmpe.mixed import variance_components
 
 __all__ = ["dask_fit", "native_params"]
 
@@ -176,22 +177,13 @@ def _choose_rounds(model: Any, client: Any, params: dict, design: Any, x: Any, t
 
 def _effects(fit: Any, held_out: Any, rounds: int, events: pd.Index, stations: pd.Index) -> dict[str, Any]:
     """The ``effects_`` entry of one IMT, as ``MixedEffectsBoostedModel._fit_one`` makes it (ids as strings)."""
-    sigma_source = held_out if held_out is not None and np.isfinite(held_out.tau) else fit
 
     def _named(terms: pd.Series, names: pd.Index) -> pd.Series:
         index = np.asarray(names, dtype=object)[terms.index.to_numpy(dtype=int)].astype(str) if len(terms) else []
         return pd.Series(terms.to_numpy(dtype=float), index=pd.Index(index, dtype=object), dtype=float)
 
     return {
-        "bias": float(fit.bias),
-        "tau": float(np.nan_to_num(sigma_source.tau)),
-        "phi": float(sigma_source.phi),
-        "phi_ss": float(sigma_source.phi_ss),
-        "phi_s2s": float(np.nan_to_num(sigma_source.phi_s2s)),
-        "sigma_from": "held-out events" if sigma_source is held_out else "training residuals",
-        "tau_train": float(np.nan_to_num(fit.tau)),
-        "phi_train": float(fit.phi),
-        "phi_ss_train": float(fit.phi_ss),
+        **variance_components(fit, held_out),
         "rounds": int(rounds),
         "event_terms": _named(fit.event_terms, events),
         "station_terms": _named(fit.station_terms, stations),

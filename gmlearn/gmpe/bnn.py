@@ -47,7 +47,7 @@ from gmlearn.gmpe.base import (
     training_ranges,
     warn_out_of_range,
 )
-from gmlearn.gmpe.mixed import event_validation_folds
+from gmlearn.gmpe.mixed import event_validation_folds, variance_components
 from gmlearn.gmpe.prediction import Prediction
 
 __all__ = [
@@ -422,17 +422,8 @@ class BayesianNNGMM(GroundMotionModel):
     @staticmethod
     def _effects(fit: Any, held_out: Any | None, noise: float) -> dict[str, Any]:
         """Variance components and terms of one IMT, as in the boosted models' ``effects_``."""
-        source = held_out if held_out is not None and np.isfinite(held_out.tau) else fit
         return {
-            "bias": float(fit.bias),
-            "tau": float(np.nan_to_num(source.tau)),
-            "phi": float(source.phi),
-            "phi_ss": float(source.phi_ss),
-            "phi_s2s": float(np.nan_to_num(source.phi_s2s)),
-            "sigma_from": "held-out events" if source is held_out else "training residuals",
-            "tau_train": float(np.nan_to_num(fit.tau)),
-            "phi_train": float(fit.phi),
-            "phi_ss_train": float(fit.phi_ss),
+            **variance_components(fit, held_out),
             "noise": noise,
             "event_terms": fit.event_terms.astype(float),
             "station_terms": fit.station_terms.astype(float),
@@ -495,20 +486,7 @@ class BayesianNNGMM(GroundMotionModel):
         if not np.isfinite(z):
             msg = f"z must be a finite number of epistemic standard deviations; got {z!r}."
             raise ModelError(msg)
-        check_station_mode(station_terms, table)
-        names, mean, epistemic = self._evaluate(table, imts)
-        warn_out_of_range(table, self.ranges_, type(self).__name__, stacklevel=2)
-        mean = mean + z * epistemic
-        tau = np.empty_like(mean)
-        phi = np.empty_like(mean)
-        for k, imt in enumerate(names):
-            eff = self.effects_[imt]
-            mean[k] += eff["bias"]
-            tau[k] = eff["tau"]
-            phi[k] = eff["phi"]
-            if station_terms == "known":
-                add_station_terms(mean[k], phi[k], eff, table)
-        return Prediction(tuple(names), mean, tau, phi, np.sqrt(tau**2 + phi**2))
+        return self._predict(table, imts, station_terms, z=float(z))
 
     def predict(self, table: pd.DataFrame, imts: str | Iterable[str] | None = None, *,
                 station_terms: str = "ergodic") -> Prediction:
@@ -533,9 +511,16 @@ class BayesianNNGMM(GroundMotionModel):
             ``tau``, ``phi``: aleatory; ``sigma = sqrt(tau**2 + phi**2 +
             epistemic**2)`` with the epistemic std of :meth:`predict_epistemic`.
         """
+        return self._predict(table, imts, station_terms, z=None)
+
+    def _predict(self, table: pd.DataFrame, imts: str | Iterable[str] | None, station_terms: str, *,
+                 z: float | None) -> Prediction:
+        """Posterior predictive (``z=None``: epistemic std inside sigma) or one branch (mean + z * epistemic)."""
         check_station_mode(station_terms, table)
         names, mean, epistemic = self._evaluate(table, imts)
-        warn_out_of_range(table, self.ranges_, type(self).__name__, stacklevel=2)
+        warn_out_of_range(table, self.ranges_, type(self).__name__, stacklevel=3)
+        if z is not None:
+            mean = mean + z * epistemic
         tau = np.empty_like(mean)
         phi = np.empty_like(mean)
         for k, imt in enumerate(names):
@@ -545,7 +530,8 @@ class BayesianNNGMM(GroundMotionModel):
             phi[k] = eff["phi"]
             if station_terms == "known":
                 add_station_terms(mean[k], phi[k], eff, table)
-        return Prediction(tuple(names), mean, tau, phi, np.sqrt(tau**2 + phi**2 + epistemic**2))
+        var = tau**2 + phi**2 + (epistemic**2 if z is None else 0.0)
+        return Prediction(tuple(names), mean, tau, phi, np.sqrt(var))
 
     # -- persistence hooks (see gmlearn.gmpe.persistence) -----------------------------
     def _save_arrays(self, folder: Path) -> dict[str, Any]:

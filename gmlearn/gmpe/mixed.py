@@ -100,6 +100,28 @@ def choose_rounds(x: np.ndarray, y: np.ndarray, folds: list[np.ndarray], params:
     return int(np.median(best)), resid
 
 
+def variance_components(fit: Any, held_out: Any | None) -> dict[str, Any]:
+    """Bias and sigma entries of a model's ``effects_`` for one IMT.
+
+    ``fit`` is the mixed-effects fit of the training residuals, ``held_out``
+    that of residuals on events the learner never saw (or None). tau, phi,
+    phi_SS and phi_S2S come from the held-out fit when it has a finite tau;
+    the training values are kept as ``*_train``.
+    """
+    source = held_out if held_out is not None and np.isfinite(held_out.tau) else fit
+    return {
+        "bias": float(fit.bias),
+        "tau": float(np.nan_to_num(source.tau)),
+        "phi": float(source.phi),
+        "phi_ss": float(source.phi_ss),
+        "phi_s2s": float(np.nan_to_num(source.phi_s2s)),
+        "sigma_from": "held-out events" if source is held_out else "training residuals",
+        "tau_train": float(np.nan_to_num(fit.tau)),
+        "phi_train": float(fit.phi),
+        "phi_ss_train": float(fit.phi_ss),
+    }
+
+
 class MixedEffectsBoostedModel(GroundMotionModel):
     """Gradient-boosted fixed effects with event and station random effects.
 
@@ -303,17 +325,8 @@ class MixedEffectsBoostedModel(GroundMotionModel):
             fit = fit_mixed_effects(resid, events, stations)
             offset = fit.bias + np.nan_to_num(fit.between(events)) + (np.nan_to_num(fit.site(stations)) if stations is not None else 0.0)
         assert fit is not None
-        sigma_source = held_out if held_out is not None and np.isfinite(held_out.tau) else fit
         effects = {
-            "bias": float(fit.bias),
-            "tau": float(np.nan_to_num(sigma_source.tau)),
-            "phi": float(sigma_source.phi),
-            "phi_ss": float(sigma_source.phi_ss),
-            "phi_s2s": float(np.nan_to_num(sigma_source.phi_s2s)),
-            "sigma_from": "held-out events" if sigma_source is held_out else "training residuals",
-            "tau_train": float(np.nan_to_num(fit.tau)),
-            "phi_train": float(fit.phi),
-            "phi_ss_train": float(fit.phi_ss),
+            **variance_components(fit, held_out),
             "rounds": int(rounds),
             "event_terms": fit.event_terms.astype(float),
             "station_terms": fit.station_terms.astype(float),
