@@ -26,9 +26,9 @@ from pathlib import Path
 import pandas as pd
 
 from gmlearn import datasets
-from gmlearn.gmpe.compare import compare_models, default_models, gmlearn_models
-from gmlearn.gmpe.evaluate import score
-from gmlearn.gmpe.yardstick import resolve_gmpes
+from gmlearn.evaluation.compare import compare_models, default_models, gmlearn_models
+from gmlearn.evaluation.scoring import score
+from gmlearn.evaluation.yardstick import resolve_gmpes
 from gmlearn.store import FeatureStore
 
 IMTS = ["PGA", "PGV", "SA(0.2)", "SA(1.0)", "SA(3.0)"]
@@ -123,7 +123,7 @@ def main() -> None:
             result = compare_models(table, IMTS, models, n_splits=args.folds, random_state=args.seed)
             timing[name] = round(time.perf_counter() - t0, 1)
             if args.plots:
-                from gmlearn.gmpe.evaluate import plot_model_comparison
+                from gmlearn.evaluation.plots import plot_model_comparison
 
                 plot_model_comparison(result.scores, args.plots / f"rms_{name}.png")
             scores = result.scores.copy()

@@ -166,7 +166,7 @@ def evaluate(
 ) -> None:
     """Score OpenQuake GMPEs and a plain XGBoost on a store: RMS, tau, phi, LLH, EDR, coverage, plots."""
     from gmlearn.exceptions import GMLearnError
-    from gmlearn.gmpe.yardstick import run_evaluation
+    from gmlearn.evaluation.yardstick import run_evaluation
 
     imt_list = [i.strip() for i in _split_imts(imts)]
     try:
@@ -236,7 +236,7 @@ def train(
     """Train a mixed-effects regressor and save it as a folder of data (JSON + XGBoost UBJ or NetCDF draws)."""
     from gmlearn.exceptions import GMLearnError
     from gmlearn.gmpe.persistence import save_model
-    from gmlearn.gmpe.yardstick import resolve_gmpes
+    from gmlearn.evaluation.yardstick import resolve_gmpes
     from gmlearn.store import FeatureStore
 
     if model not in MODELS:

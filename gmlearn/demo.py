@@ -162,10 +162,10 @@ def _stage_train(ctx: _Context) -> Product:
 
 
 def _stage_evaluation(ctx: _Context) -> Product:
-    from gmlearn.gmpe.compare import compare_models, default_models
-    from gmlearn.gmpe.evaluate import plot_model_comparison, plot_residual_trends
+    from gmlearn.evaluation.compare import compare_models, default_models
+    from gmlearn.evaluation.plots import plot_model_comparison, plot_residual_trends
     from gmlearn.gmpe.persistence import save_model
-    from gmlearn.gmpe.yardstick import resolve_gmpes
+    from gmlearn.evaluation.yardstick import resolve_gmpes
     from gmlearn.store.atomic import atomic_write_with
 
     table = ctx.records()

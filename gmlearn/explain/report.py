@@ -185,7 +185,7 @@ def _gmpe_for(model: Any, gmpe: str | None) -> str | None:
 def _residual_png(model: Any, table: pd.DataFrame, imts: list[str], notes: list[str]) -> bytes | None:
     import tempfile
 
-    from gmlearn.gmpe.residual_plots import plot_residual_trends
+    from gmlearn.evaluation.plots import plot_residual_trends
 
     observed = [i for i in imts if i in table and pd.to_numeric(table[i], errors="coerce").notna().sum() >= 3]
     needed = [c for c in ("event_id", "mag", "rrup", "vs30") if c not in table]

@@ -1,4 +1,4 @@
-"""Ground-motion models: reference GMPEs, regressors, evaluation, persistence.
+"""Ground-motion models: reference GMPEs, regressors, persistence (evaluation is :mod:`gmlearn.evaluation`).
 
 Names are imported lazily so ``import gmlearn.gmpe`` stays cheap::
 
@@ -22,9 +22,6 @@ _EXPORTS = {
     "save_model": "gmlearn.gmpe.persistence",
     "load_model": "gmlearn.gmpe.persistence",
     "fit_mixed_effects": "gmlearn.gmpe.mixed_effects",
-    "cross_validate": "gmlearn.gmpe.evaluate",
-    "score": "gmlearn.gmpe.evaluate",
-    "compare_models": "gmlearn.gmpe.compare",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -31,7 +31,7 @@ def resolve_model(spec: str) -> Any:
 
         return load_model(path)
     from gmlearn.gmpe.reference import OpenQuakeGMPE
-    from gmlearn.gmpe.yardstick import resolve_gmpes
+    from gmlearn.evaluation.yardstick import resolve_gmpes
 
     return OpenQuakeGMPE(resolve_gmpes([spec])[spec])
 

@@ -89,7 +89,7 @@ def _model(spec: str):  # noqa: ANN202
 
         return load_model(spec)
     from gmlearn.gmpe.reference import OpenQuakeGMPE
-    from gmlearn.gmpe.yardstick import resolve_gmpes
+    from gmlearn.evaluation.yardstick import resolve_gmpes
 
     return OpenQuakeGMPE(resolve_gmpes([spec])[spec])
 

@@ -42,7 +42,7 @@ class Comparison:
     ----------
     scores
         One row per (model, imt): the columns of
-        :func:`gmlearn.gmpe.evaluate.score` plus ``model``.
+        :func:`gmlearn.evaluation.scoring.score` plus ``model``.
     predictions
         Model label -> Prediction for all rows (NaN where a model does not
         support an IMT); learned models hold out-of-fold predictions.
@@ -181,7 +181,7 @@ def compare_models(
     Comparison
         Scores per model and IMT and the predictions.
     """
-    from gmlearn.gmpe.evaluate import cross_validate, score
+    from gmlearn.evaluation.scoring import cross_validate, score
 
     names = as_imts(imts)
     table = table.reset_index(drop=True)

@@ -1,4 +1,4 @@
-"""Tests of gmlearn.gmpe.evaluate, gmlearn.gmpe.metrics and gmlearn.gmpe.residual_plots."""
+"""Tests of gmlearn.evaluation.scoring, gmlearn.evaluation.metrics and gmlearn.evaluation.plots."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from scipy import integrate, stats
 
 from gmlearn.exceptions import MissingColumnError, ModelError
-from gmlearn.gmpe.evaluate import (
+from gmlearn.evaluation.scoring import (
     SCORE_COLUMNS,
     coverage,
     cross_validate,
@@ -24,7 +24,7 @@ from gmlearn.gmpe.evaluate import (
     rms,
     score,
 )
-from gmlearn.gmpe.metrics import folded_normal_mean
+from gmlearn.evaluation.metrics import folded_normal_mean
 from gmlearn.gmpe.prediction import Prediction
 
 IMTS = ("PGA", "SA(1.0)")

@@ -10,7 +10,7 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-from gmlearn.gmpe.compare import NGA_WEST2_GMPES, NZ_GMPES, Comparison, compare_models, default_models
+from gmlearn.evaluation.compare import NGA_WEST2_GMPES, NZ_GMPES, Comparison, compare_models, default_models
 from gmlearn.store.atomic import atomic_write_json, atomic_write_with
 
 __all__ = ["run_evaluation", "resolve_gmpes", "GMPE_LABELS"]
@@ -80,7 +80,7 @@ def run_evaluation(
     atomic_write_json(out / "scores.json", {"imts": result.imts, "n_records": int(len(table)),
                                             "rows": result.scores.to_dict(orient="records")})
     if plots and len(result.scores):
-        from gmlearn.gmpe.evaluate import plot_model_comparison, plot_residual_trends
+        from gmlearn.evaluation.plots import plot_model_comparison, plot_residual_trends
 
         plot_model_comparison(result.scores, out / "rms.png")
         best_gmpe = result.best("rms", kind="gmpe")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from gmlearn.evaluation.scoring import residual_table
 from gmlearn.exceptions import MissingColumnError
 from gmlearn.gmpe.mixed_effects import fit_mixed_effects
 from gmlearn.gmpe.prediction import Prediction
@@ -175,7 +176,7 @@ def plot_residual_trends(
         Fit station terms in the decomposition (if ``station_id`` is present).
     obs_columns
         Mapping IMT -> observation column, see
-        :func:`~gmlearn.gmpe.evaluate.residual_table`.
+        :func:`~gmlearn.evaluation.scoring.residual_table`.
     n_bins
         Bins of the binned statistics.
     dpi
@@ -188,7 +189,6 @@ def plot_residual_trends(
     """
     from matplotlib.figure import Figure
 
-    from gmlearn.gmpe.evaluate import residual_table  # here: evaluate re-exports this module
 
     missing = [c for c in ("event_id", "mag", "rrup", "vs30") if c not in table.columns]
     if missing:
@@ -233,7 +233,7 @@ def plot_model_comparison(
     ----------
     scores
         Long frame with columns ``model``, ``imt`` and ``metric``, e.g. the
-        concatenated :func:`~gmlearn.gmpe.evaluate.score` frames of several
+        concatenated :func:`~gmlearn.evaluation.scoring.score` frames of several
         models with a ``model`` column added.
     path
         Output PNG file; its folder is created if needed.

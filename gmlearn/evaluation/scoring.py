@@ -7,8 +7,8 @@ holding the observed natural logarithm of the intensity measure. A
 :class:`~gmlearn.gmpe.prediction.Prediction` for the same rows, in the same
 order, is scored against it.
 
-The array metrics live in :mod:`gmlearn.gmpe.metrics` and the figures in
-:mod:`gmlearn.gmpe.residual_plots`; both are re-exported here.
+The array metrics live in :mod:`gmlearn.evaluation.metrics` (re-exported here) and the
+figures in :mod:`gmlearn.evaluation.plots`.
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from gmlearn.evaluation.metrics import coverage, edr, llh, rms
 from gmlearn.exceptions import MissingColumnError, ModelError
-from gmlearn.gmpe.metrics import coverage, edr, llh, rms
 from gmlearn.gmpe.mixed_effects import fit_mixed_effects
 from gmlearn.gmpe.prediction import Prediction
-from gmlearn.gmpe.residual_plots import plot_model_comparison, plot_residual_trends
 from gmlearn.schema import imt_string, is_imt
 
 __all__ = [
@@ -35,8 +34,6 @@ __all__ = [
     "edr",
     "event_kfold",
     "llh",
-    "plot_model_comparison",
-    "plot_residual_trends",
     "residual_table",
     "rms",
     "score",
@@ -197,8 +194,8 @@ def score(
     Residuals ``obs - mean`` are decomposed with
     :func:`~gmlearn.gmpe.mixed_effects.fit_mixed_effects` (REML, crossed
     event and station effects) and the predictive distribution is scored with
-    :func:`~gmlearn.gmpe.metrics.llh`, :func:`~gmlearn.gmpe.metrics.edr` and
-    :func:`~gmlearn.gmpe.metrics.coverage`. Rows whose observation is NaN for
+    :func:`~gmlearn.evaluation.metrics.llh`, :func:`~gmlearn.evaluation.metrics.edr` and
+    :func:`~gmlearn.evaluation.metrics.coverage`. Rows whose observation is NaN for
     an IMT are skipped for that IMT.
 
     Parameters
