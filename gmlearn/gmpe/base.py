@@ -247,6 +247,16 @@ class GroundMotionModel:
         """Predict ln IM mean, tau, phi and sigma for every row of ``table``."""
         raise NotImplementedError
 
+    def adapt(self, table: pd.DataFrame, imts: str | Iterable[str] | None = None, *,
+              prior_sd: Mapping[str, float] | None = None) -> "GroundMotionModel":
+        """Adapt this model to a target region from its records (:mod:`gmlearn.gmpe.adapt`).
+
+        Returns a new :class:`~gmlearn.gmpe.adapt.AdaptedModel`; ``self`` is not changed.
+        """
+        from gmlearn.gmpe.adapt import adapt
+
+        return adapt(self, table, imts, prior_sd=prior_sd)
+
     def get_params(self, deep: bool = True) -> dict:  # noqa: ARG002 - sklearn signature
         """Constructor arguments (scikit-learn convention)."""
         import inspect

@@ -27,6 +27,8 @@ __all__ = [
     "ztor_from_hypocentre",
     "dip_from_rake",
     "rx_ry0_from_plane",
+    "hypocentre_depth",
+    "scenario_table",
 ]
 
 #: Depth of the seismogenic layer bottom used to bound estimated widths (km).
@@ -213,3 +215,39 @@ def add_derived(table: pd.DataFrame, *, region: str = "global") -> pd.DataFrame:
     for flag in ("vs30measured_estimated", "ztor_estimated", "width_estimated", "z1pt0_estimated", "z2pt5_estimated", "rx_estimated", "ry0_estimated"):
         df[flag] = df[flag].astype(bool)
     return df
+
+
+def hypocentre_depth(mag: np.ndarray) -> np.ndarray:
+    """Typical crustal hypocentre depth (km) growing with magnitude.
+
+    5 km at M 3 rising linearly to 12 km at M 7 and above: small events
+    nucleate anywhere in the upper crust, large ones near the base of the
+    seismogenic layer (as the depths of NGA-West2 crustal events do).
+    """
+    m = np.asarray(mag, dtype=float)
+    return np.clip(5.0 + 1.75 * (m - 3.0), 5.0, 12.0)
+
+
+def scenario_table(mag: np.ndarray, rjb: np.ndarray, vs30: np.ndarray, rake: np.ndarray) -> pd.DataFrame:
+    """Rupture-site contexts with geometry that follows magnitude (one row per element).
+
+    Dip from the style of faulting, hypocentre depth from
+    :func:`hypocentre_depth`, width from :func:`width_from_mag` bounded by the
+    seismogenic layer, ztor from the hypocentre (:func:`ztor_from_hypocentre`).
+    Sites sit on the footwall perpendicular to strike at Joyner-Boore distance
+    ``rjb``: ``rx = -rjb``, ``ry0 = 0``, ``rrup = sqrt(rjb**2 + ztor**2)``.
+    Returns every context column of the NGA-West2 GMPEs and gmlearn's models.
+    """
+    mag, rjb, vs30, rake = (np.asarray(a, dtype=float) for a in np.broadcast_arrays(mag, rjb, vs30, rake))
+    dip = dip_from_rake(rake)
+    hypo = hypocentre_depth(mag)
+    width = width_from_mag(mag)
+    ztor = ztor_from_hypocentre(hypo, width, dip)
+    sin_d = np.sin(np.radians(dip))
+    width = np.minimum(width, np.maximum((np.maximum(SEISMOGENIC_DEPTH_KM, hypo) - ztor) / sin_d, 1.0))
+    return pd.DataFrame({
+        "mag": mag, "rake": rake, "dip": dip, "ztor": ztor, "width": width, "hypo_depth": hypo,
+        "rrup": np.sqrt(rjb**2 + ztor**2), "rjb": rjb, "rx": -rjb, "ry0": np.zeros_like(rjb), "repi": rjb,
+        "rhypo": np.sqrt(rjb**2 + hypo**2), "vs30": vs30, "vs30measured": np.zeros(rjb.size, dtype=bool),
+        "z1pt0": z1pt0_from_vs30(vs30), "z2pt5": z2pt5_from_vs30(vs30),
+    })
