@@ -53,12 +53,21 @@ def sniff_format(columns: list[str]) -> str:
 
     NZSMD files have ``CuspID`` and ``f<frequency>SA_<component>`` columns;
     NGA-West2 layouts have ``Record Sequence Number`` (PEER, GEM-SMTK) or
-    ``RecId`` (SimCenter); anything else is left to the generic reader.
+    ``RecId`` (SimCenter), unless no NGA-West2 layout matches and the header
+    is NGA-West1's (``Preferred Vs30 (m/s)``); anything else (ESM, eGSIM,
+    NGA-West1 ...) is left to the generic reader and its alias table.
     """
     names = {" ".join(c.split()) for c in columns}
     if "CuspID" in names and any(_NZSMD_SA.match(c) for c in names):
         return "nzsmd"
     if any(key in names for key in _NGAWEST2_KEYS):
+        from gmlearn.store.readers.aliases import LAYOUT_SIGNATURES, normalise
+        from gmlearn.store.readers.ngawest2 import LAYOUTS
+
+        keys = {normalise(c) for c in names}
+        nga2 = any(all(normalise(h) in keys for h in lay.signature) for lay in LAYOUTS.values())
+        if not nga2 and all(s in keys for s in LAYOUT_SIGNATURES["ngawest1"]):
+            return "generic"  # NGA-West1 names: the alias table maps them
         return "ngawest2"
     return "generic"
 

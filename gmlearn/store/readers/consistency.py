@@ -46,6 +46,7 @@ def _recomputed(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 def check_station_distances(
     table: pd.DataFrame, *, file: str, on_mismatch: str = "raise", row_numbers: np.ndarray | None = None,
+    sources: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Refuse (or drop) records whose coordinates contradict their repi/rhypo.
 
@@ -62,6 +63,8 @@ def check_station_distances(
         both coordinate pairs and both distances. ``"drop"``: remove such rows.
     row_numbers
         1-based file row of each table row (default: position + 1).
+    sources
+        Vocabulary name -> source column, to name the file's columns.
 
     Returns
     -------
@@ -88,12 +91,14 @@ def check_station_distances(
     row = int(row_numbers[i]) if row_numbers is not None else i + 1
     kind = "epicentral" if use_repi[i] else "hypocentral"
     name = "repi" if use_repi[i] else "rhypo"
+    source = (sources or {}).get(name, name)
+    shown = name if source == name else f"{name} ({source!r})"
     r = table.iloc[i]
     msg = (
         f"record {ids[i]!r}: the station at (lat {r['lat']:.4f}, lon {r['lon']:.4f}) is {computed[i]:.1f} km "
         f"({kind}, great circle) from the hypocentre at (lat {r['hypo_lat']:.4f}, lon {r['hypo_lon']:.4f}), "
-        f"but the file's {name} is {given[i]:.1f} km (tolerance {tol[i]:.1f} km = max({DISTANCE_TOLERANCE_KM:g} km, "
+        f"but the file's {shown} is {given[i]:.1f} km (tolerance {tol[i]:.1f} km = max({DISTANCE_TOLERANCE_KM:g} km, "
         f"{DISTANCE_TOLERANCE_FRACTION:.0%})); a coordinate or distance is wrong. {int(bad.sum())} record(s) "
         "disagree; fix them, or pass on_distance_mismatch='drop' to leave them out (counted in the report)."
     )
-    raise FlatfileError(msg, file=file, column=name, row=row, value=float(given[i]))
+    raise FlatfileError(msg, file=file, column=source, row=row, value=float(given[i]))

@@ -83,7 +83,9 @@ def _load(source: str | os.PathLike[str] | pd.DataFrame) -> tuple[pd.DataFrame, 
         return read_parquet(path), str(path)
     header = [str(c) for c in read_csv(path, nrows=0).columns]
     sep = ";" if len(header) == 1 and header[0].count(";") >= 2 else ","
-    return read_csv(path, sep=sep, low_memory=False), str(path)
+    names = header[0].split(";") if sep == ";" else header
+    codes = {c: str for c in names if normalise(c) in STATION_PARTS}  # keep "00" a code, not 0
+    return read_csv(path, sep=sep, low_memory=False, dtype=codes or None), str(path)
 
 
 def _imt_of(name: str) -> str | None:
@@ -392,7 +394,7 @@ def read_generic(
             prepared, plan.columns, plan.imts, file=file, pgv_unit=pgv_unit, sentinels=sentinels,
             tectonic_map=tectonic_map,
         )
-    out, dropped = check_station_distances(out, file=file, on_mismatch=on_distance_mismatch)
+    out, dropped = check_station_distances(out, file=file, on_mismatch=on_distance_mismatch, sources=plan.columns)
     if dropped:
         report["dropped"]["station-hypocentre distance disagrees with the file's repi/rhypo"] = len(dropped)
         report["dropped_records"] = dropped

@@ -56,8 +56,11 @@ class ReadReport(dict):
                 lines.append(f"  mapped ({len(renamed)}): " + ", ".join(renamed))
             if same:
                 lines.append(f"  read as named ({len(same)}): " + ", ".join(same))
+        by_factor: dict[float, list[str]] = {}
         for col, factor in self["converted"].items():
-            lines.append(f"  converted {col} x {factor:.6g}")
+            by_factor.setdefault(float(factor), []).append(col)
+        for factor, cols in by_factor.items():
+            lines.append(f"  converted x {factor:.6g} ({len(cols)}): " + ", ".join(cols))
         for name, fills in self["filled"].items():
             for col, n in fills.items():
                 lines.append(f"  filled {name} on {n} row(s) from {col}")
