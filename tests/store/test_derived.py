@@ -128,3 +128,11 @@ def test_given_distances_are_kept_and_not_flagged(nga_events):
     np.testing.assert_array_equal(out["rrup_estimated"], np.arange(len(out)) % 2 == 0)
     np.testing.assert_allclose(out.loc[1::2, "rrup"], nga_events.loc[1::2, "rrup"])
     assert not out["rjb_estimated"].any()
+
+
+def test_no_geometry_leaves_distances_missing_and_unflagged(nga_events):
+    """Without a hypocentre depth nothing can be built: distances stay NaN, flags False (no KeyError)."""
+    bare = nga_events[["event_id", "station_id", "record_id", "mag", "vs30", "rrup"]].assign(rrup=np.nan)
+    out = add_derived(bare)
+    for name in ("rrup", "rjb", "rx", "ry0"):
+        assert out[name].isna().all() and not out[f"{name}_estimated"].any(), name
