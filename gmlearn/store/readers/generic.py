@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -194,7 +194,7 @@ def _blank(values: pd.Series, sentinels: Sequence[float]) -> np.ndarray:
     return out
 
 
-def _transform(values: pd.Series, func, sentinels: Sequence[float]) -> pd.Series:  # noqa: ANN001
+def _transform(values: pd.Series, func: Callable[[np.ndarray], np.ndarray], sentinels: Sequence[float]) -> pd.Series:
     """func() of the numbers in a column; text, blanks and sentinels stay for validation to judge."""
     text = values.astype("string").str.strip()
     num = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
