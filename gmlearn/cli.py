@@ -51,6 +51,9 @@ def data_ingest(
     component: str | None = typer.Option(None, help="NZSMD component: RotD50, RotD100, GeoMean, Vert (default: from the header)."),
     pgv_unit: str | None = typer.Option(None, help="PGV unit of a generic flatfile: cm/s, m/s or mm/s (default cm/s)."),
     derive: bool = typer.Option(True, help="Fill missing z1pt0, z2pt5, ztor, width, rrup, rjb, rx, ry0 (flagged)."),
+    drop_incomplete: bool = typer.Option(
+        False, help="Generic flatfiles: drop records without event/station id, magnitude or vs30 (counted) instead of failing.",
+    ),
     drop_distance_mismatch: bool = typer.Option(
         False, help="Drop records whose coordinates contradict their repi by > max(5 km, 5 %) instead of failing.",
     ),
@@ -68,6 +71,8 @@ def data_ingest(
                 kwargs["component"] = component
             if pgv_unit is not None:
                 kwargs["pgv_unit"] = pgv_unit
+            if drop_incomplete:
+                kwargs["drop_incomplete"] = True
             with console.status(f"reading {file.name}"):
                 try:
                     table = read_flatfile(file, format=fmt, **kwargs)

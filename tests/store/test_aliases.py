@@ -173,3 +173,19 @@ def test_cli_ingest_prints_the_report(tmp_path: Path) -> None:
 
     frame = FeatureStore(tmp_path / "s").to_frame(dropna=False)
     assert frame["rrup_estimated"].sum() == 7 and frame.loc[frame["rrup_estimated"], "rrup"].notna().all()
+
+
+def test_incomplete_records_dropped_on_request(tmp_path: Path) -> None:
+    raw = pd.read_csv(DATA / "esm2018_layout.csv", sep=";", dtype=str, keep_default_na=False)
+    raw.loc[2, ["EMEC_Mw", "Mw"]] = ""  # only ML: no moment magnitude
+    raw.loc[7, "vs30_m_sec"] = raw.loc[7, "vs30_m_sec_WA"] = ""
+    path = tmp_path / "esm_gaps.csv"
+    raw.to_csv(path, sep=";", index=False)
+    with pytest.raises(FlatfileError, match="'mag' is missing") as info:
+        read_flatfile(path)
+    assert info.value.row == 3 and info.value.column == "EMEC_Mw"
+    table = read_flatfile(path, drop_incomplete=True)
+    report = report_of(table)
+    assert len(table) == 26 and report["rows_read"] == 28 and report["rows_kept"] == 26
+    assert list(report["dropped"].values()) == [2] and "mag ('EMEC_Mw'): 1" in next(iter(report["dropped"]))
+    assert len(report["dropped_records"]) == 2 and report["dropped_records"][0].startswith("NGA_48_CI.S")

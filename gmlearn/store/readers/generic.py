@@ -302,6 +302,29 @@ def _vs30_measured(raw: pd.DataFrame, plan: _Plan, vs30_filled: np.ndarray | Non
     report["derived"]["vs30measured"] = how
 
 
+#: Columns a record cannot be kept without, and values that let such rows pass validation
+#: before they are dropped (so error messages keep the file's row numbers).
+_ESSENTIAL: dict[str, object] = {"event_id": None, "station_id": None, "mag": 5.0, "vs30": 760.0}
+
+
+def _incomplete(raw: pd.DataFrame, plan: _Plan, sentinels: Sequence[float]) -> tuple[pd.DataFrame, np.ndarray, dict[str, int]]:
+    """Rows missing an id, the magnitude or vs30: placeholders in, a mask of them, counts per column."""
+    gone = np.zeros(len(raw), dtype=bool)
+    counts: dict[str, int] = {}
+    raw = raw.copy()
+    for name, placeholder in _ESSENTIAL.items():
+        src = plan.columns.get(name)
+        if src is None or src not in raw:
+            continue
+        blank = _blank(raw[src], sentinels)
+        if blank.any():
+            counts[f"{name} ({src!r})"] = int(blank.sum())
+            fill = placeholder if placeholder is not None else pd.Series([f"__missing_{i}" for i in range(len(raw))], index=raw.index)
+            raw[src] = raw[src].astype("object").where(~blank, fill)
+            gone |= blank
+    return raw, gone, counts
+
+
 def _layouts(names: Sequence[object]) -> list[str]:
     keys = {normalise(c) for c in names}
     return [name for name, sig in LAYOUT_SIGNATURES.items() if all(s in keys for s in sig)]
@@ -336,6 +359,7 @@ def read_generic(
     tectonic_map: Mapping[str, str] | None = None,
     log_values: bool = False,
     on_distance_mismatch: str = "raise",
+    drop_incomplete: bool = False,
 ) -> pd.DataFrame:
     """Read a flatfile whose columns use (or are mapped onto) the vocabulary.
 
@@ -361,6 +385,10 @@ def read_generic(
         its own repi (rhypo) by more than max(5 km, 5 %): ``"raise"`` (the
         error names the record, both coordinate pairs and both distances) or
         ``"drop"`` (left out and counted in the report).
+    drop_incomplete
+        True: records without an event id, station id, magnitude (after
+        fallbacks: ESM ``EMEC_Mw`` then ``Mw``) or vs30 are dropped and
+        counted in the report; False: validation raises on the first one.
 
     Returns
     -------
@@ -387,6 +415,12 @@ def read_generic(
     plan = _resolve(list(raw.columns), mapping, file)
     report = ReadReport(source=file, format="generic", layouts=_layouts(raw.columns), rows_read=len(raw))
     prepared = _prepare(raw, plan, sentinels=sentinels, log_values=log_values, report=report)
+    gone = np.zeros(len(prepared), dtype=bool)
+    if drop_incomplete:
+        prepared, gone, counts = _incomplete(prepared, plan, sentinels)
+        if gone.any():
+            what = ", ".join(f"{k}: {v}" for k, v in counts.items())
+            report["dropped"][f"missing {what}"] = int(gone.sum())
     with warnings.catch_warnings():
         # one column insert per IMT inside to_canonical; a pandas speed note only
         warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
@@ -394,10 +428,16 @@ def read_generic(
             prepared, plan.columns, plan.imts, file=file, pgv_unit=pgv_unit, sentinels=sentinels,
             tectonic_map=tectonic_map,
         )
-    out, dropped = check_station_distances(out, file=file, on_mismatch=on_distance_mismatch, sources=plan.columns)
+    rows = np.flatnonzero(~gone) + 1
+    if gone.any():
+        ids = out["record_id"].astype(str).to_numpy()
+        report["dropped_records"] = [f"row {i + 1}" if "__missing_" in ids[i] else ids[i] for i in np.flatnonzero(gone)]
+        out = out[~gone].reset_index(drop=True)
+    out, dropped = check_station_distances(out, file=file, on_mismatch=on_distance_mismatch, sources=plan.columns,
+                                           row_numbers=rows)
     if dropped:
         report["dropped"]["station-hypocentre distance disagrees with the file's repi/rhypo"] = len(dropped)
-        report["dropped_records"] = dropped
+        report["dropped_records"] = [*report["dropped_records"], *dropped]
     report.update(mapped={**plan.columns, **plan.imts}, ignored=plan.ignored, rows_kept=len(out))
     out.attrs.update(
         {
@@ -405,7 +445,7 @@ def read_generic(
             "format": "generic",
             "source_columns": {**plan.columns, **plan.imts},
             "ignored_columns": plan.ignored,
-            "dropped_record_ids": dropped,
+            "dropped_record_ids": report["dropped_records"],
             "report": report,
         }
     )
