@@ -97,7 +97,8 @@ def _cross(data: dict, models: dict) -> tuple[dict, pd.DataFrame, dict]:
     for src, dst in ((names[0], names[1]), (names[1], names[0])):
         direction = f"{src}->{dst}"
         print(f"\n== cross-region {direction}: train {len(data[src])} records, score {len(data[dst])} ==", flush=True)
-        sc, models_fitted = cross_region(data[src], data[dst], models, GMPES, IMTS, progress=_log)
+        sc, models_fitted = cross_region(data[src], data[dst], models, GMPES, IMTS, train_region=src, test_region=dst,
+                                         progress=_log)
         sc["direction"] = direction
         fitted[direction] = models_fitted
         frames.append(sc)
@@ -157,7 +158,7 @@ def _adaptation(data: dict, fitted: dict, cross: dict, seed: int, repeats: int) 
         print(f"\n== adaptation {direction} (reference GMPE {gmpe}) ==", flush=True)
         per_model = []
         for j, (label, model) in enumerate(models.items()):
-            curve = adaptation_curve(model, data[dst], IMTS, gmpe=gmpe,
+            curve = adaptation_curve(model, data[dst], IMTS, gmpe=gmpe, region=dst,
                                      scratch=(lambda: TreeGMM(random_state=seed)) if j == 0 else None,
                                      repeats=repeats, random_state=seed, progress=None)
             curve["model"] = label

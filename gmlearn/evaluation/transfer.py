@@ -117,15 +117,23 @@ def _score_all(train: pd.DataFrame, test: pd.DataFrame, models: Mapping[str, Fac
     return pd.concat(rows, ignore_index=True), fitted
 
 
+def _label(table: pd.DataFrame, region: str) -> pd.DataFrame:
+    return table if "region" in table else table.assign(region=region)
+
+
 def cross_region(train: pd.DataFrame, test: pd.DataFrame, models: Mapping[str, Factory], gmpes: Mapping[str, str],
-                 imts: Sequence[str], *, progress: Progress | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+                 imts: Sequence[str], *, train_region: str = "source", test_region: str = "target",
+                 progress: Progress | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Fit every model on ``train``, score models, their bases and ``gmpes`` on ``test``.
 
-    Returns the score frame (one row per model and IMT; ``kind`` is
-    ``gmpe``, ``gmlearn`` or ``base``, the base rows labelled
-    ``"<model>:base"``) and the fitted models by label.
+    Tables without a ``region`` column are labelled ``train_region`` and
+    ``test_region``, so the models know the test rows come from a region they
+    never saw (:class:`gmlearn.gmpe.anchor.PhysicsAnchor`). Returns the score
+    frame (one row per model and IMT; ``kind`` is ``gmpe``, ``gmlearn`` or
+    ``base``, the base rows labelled ``"<model>:base"``) and the fitted models
+    by label.
     """
-    return _score_all(train, test, models, gmpes, imts, progress)
+    return _score_all(_label(train, train_region), _label(test, test_region), models, gmpes, imts, progress)
 
 
 def held_out_bins(table: pd.DataFrame, models: Mapping[str, Factory], gmpes: Mapping[str, str], imts: Sequence[str],
@@ -174,7 +182,7 @@ def _shift(pred: Prediction, offsets: np.ndarray) -> Prediction:
 
 def adaptation_curve(source_model: Any, target: pd.DataFrame, imts: Sequence[str], *, gmpe: str,
                      scratch: Factory | None = None, ks: Sequence[int | str] = (1, 3, 10, "all"), repeats: int = 5,
-                     random_state: int = 0, progress: Progress | None = None) -> pd.DataFrame:
+                     random_state: int = 0, region: str = "target", progress: Progress | None = None) -> pd.DataFrame:
     """Learning curve of regional adaptation: RMS on held-out target events against ``k``.
 
     For each ``k`` (an int, or ``"all"`` for 5-fold event cross-validation over
@@ -185,8 +193,10 @@ def adaptation_curve(source_model: Any, target: pd.DataFrame, imts: Sequence[str
     (``source_model.adapt`` on the ``k`` events) and ``scratch`` (a model from
     ``scratch()`` trained on the ``k`` events alone, when they are at least 5).
 
+    A ``target`` without a ``region`` column is labelled ``region``.
     Returns one row per (k, repeat, approach, IMT) with ``rms`` and ``bias``.
     """
+    target = _label(target, region)
     from gmlearn.gmpe.anchor import resolve_gsim
     from gmlearn.gmpe.reference import OpenQuakeGMPE
 

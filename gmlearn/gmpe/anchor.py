@@ -119,6 +119,27 @@ def taper(values: np.ndarray, lo: float, hi: float, margin: float, *, below: boo
     return 0.5 * (1.0 + np.cos(np.pi * frac))
 
 
+def _with_site_defaults(table: pd.DataFrame, required: Sequence[str]) -> pd.DataFrame:
+    """``table`` plus the context columns a base needs and a record table may lack.
+
+    ``backarc`` False, ``vs30measured`` False, ``z1pt0``/``z2pt5`` from vs30
+    (:mod:`gmlearn.store.derived`), as OpenQuake's own site defaults do.
+    """
+    missing = [c for c in required if c not in table]
+    if not missing:
+        return table
+    out = table.copy()
+    for name in missing:
+        if name in ("backarc", "vs30measured"):
+            out[name] = False
+        elif name in ("z1pt0", "z2pt5") and "vs30" in out:
+            from gmlearn.store import derived
+
+            fn = derived.z1pt0_from_vs30 if name == "z1pt0" else derived.z2pt5_from_vs30
+            out[name] = fn(pd.to_numeric(out["vs30"]).to_numpy(dtype=float))
+    return out
+
+
 class BaseEnsemble:
     """Equal-weight mean of one or more OpenQuake GSIMs (ln mean; mean tau and phi)."""
 
@@ -137,6 +158,7 @@ class BaseEnsemble:
         """Average of the members' ln means and standard deviations."""
         from gmlearn.gmpe.prediction import Prediction
 
+        table = _with_site_defaults(table, self.required_features)
         preds = [m.predict(table, list(imts)) for m in self.models]
         mean = np.mean([p.mean for p in preds], axis=0)
         tau = np.mean([p.tau for p in preds], axis=0)
@@ -160,6 +182,13 @@ class PhysicsAnchor:
         Taper widths (``mag`` in magnitude units, ``distance`` in log10 units).
     max_correction
         ``c_max``, ln units.
+    regions
+        Region labels (the ``region`` column) of the training rows, or None
+        when the training table had no such column. Rows labelled with another
+        region are a new region: the learned correction, fitted where the
+        region's own level, attenuation and site response are mixed into it,
+        is not carried there, and they get the base (see
+        :mod:`gmlearn.gmpe.adapt` for using a few of the new region's records).
     """
 
     base: tuple[str, ...]
@@ -167,6 +196,7 @@ class PhysicsAnchor:
     distance: str = "rjb"
     margins: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MARGINS))
     max_correction: float = MAX_CORRECTION
+    regions: tuple[str, ...] | None = None
     _ensemble: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
@@ -181,13 +211,18 @@ class PhysicsAnchor:
             values = pd.to_numeric(table[col], errors="coerce").to_numpy(dtype=float)
             values = values[np.isfinite(values)]
             box[key] = [float(values.min()), float(values.max())]
-        return cls(tuple(names), box, dist, {**DEFAULT_MARGINS, **dict(margins or {})}, float(max_correction))
+        regions = tuple(sorted(set(table["region"].dropna().astype(str)))) if "region" in table else None
+        return cls(tuple(names), box, dist, {**DEFAULT_MARGINS, **dict(margins or {})}, float(max_correction),
+                   regions or None)
 
     # -- persistence -----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready description."""
-        return {"base": list(self.base), "box": self.box, "distance": self.distance,
-                "margins": self.margins, "max_correction": self.max_correction}
+        out = {"base": list(self.base), "box": self.box, "distance": self.distance,
+               "margins": self.margins, "max_correction": self.max_correction}
+        if self.regions:
+            out["regions"] = list(self.regions)
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PhysicsAnchor:
@@ -196,7 +231,8 @@ class PhysicsAnchor:
             box = {k: [float(v[0]), float(v[1])] for k, v in dict(data["box"]).items()}
             out = cls(tuple(str(b) for b in data["base"]), box, str(data.get("distance", "rjb")),
                       {k: float(v) for k, v in dict(data.get("margins", DEFAULT_MARGINS)).items()},
-                      float(data.get("max_correction", MAX_CORRECTION)))
+                      float(data.get("max_correction", MAX_CORRECTION)),
+                      tuple(str(r) for r in data["regions"]) if data.get("regions") else None)
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             msg = f"Model metadata 'anchor' is malformed ({exc}); expected base, box, distance, margins, max_correction."
             raise ValueError(msg) from None
@@ -229,6 +265,13 @@ class PhysicsAnchor:
         mag, dist = self._values(table)
         (m0, m1), (d0, d1) = self.box["mag"], self.box["distance"]
         return (mag < m0) | (mag > m1) | (dist < d0) | (dist > d1)
+
+    def foreign(self, table: pd.DataFrame) -> np.ndarray:
+        """Rows labelled with a region the model was not trained on, shape (n_rows,)."""
+        if not self.regions or "region" not in table:
+            return np.zeros(len(table), dtype=bool)
+        labels = table["region"].astype(str).to_numpy()
+        return ~np.isin(labels, np.asarray(self.regions, dtype=object)) & table["region"].notna().to_numpy()
 
     def clamp(self, table: pd.DataFrame) -> pd.DataFrame:
         """Copy of ``table`` with magnitude and distance moved into the box.
@@ -324,17 +367,30 @@ def allowance_at(allowance: Sequence[Sequence[float]], mag: np.ndarray) -> np.nd
 
 
 def apply_policy(policy: str, anchor: PhysicsAnchor | None, table: pd.DataFrame, owner: str,
-                 ranges: Mapping[str, Sequence[float]] | None = None, *, stacklevel: int = 3) -> np.ndarray:
-    """Check ``table`` against the model's domain under ``policy``; return the outside mask.
+                 ranges: Mapping[str, Sequence[float]] | None = None, *, stacklevel: int = 3
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Check ``table`` against the model's domain under ``policy``; return the (outside, foreign) masks.
 
-    ``"raise"`` raises :class:`ExtrapolationError` naming the first row outside;
-    ``"warn"`` warns per feature outside its fitted range (the raw learned
-    prediction follows); ``"base"`` warns once with the share of rows that fall
-    back towards the physics base, so no extrapolation passes silently.
+    ``outside``: rows outside the training box; ``foreign``: rows of a region
+    the model was not trained on. ``"raise"`` raises :class:`ExtrapolationError`
+    naming the first such row; ``"warn"`` warns per feature outside its fitted
+    range (the raw learned prediction follows); ``"base"`` warns with the
+    number of rows that fall back towards the physics base, so no
+    extrapolation passes silently.
     """
     from gmlearn.gmpe.base import warn_out_of_range
 
-    outside = anchor.outside(table) if anchor is not None else np.zeros(len(table), dtype=bool)
+    none = np.zeros(len(table), dtype=bool)
+    outside = anchor.outside(table) if anchor is not None else none
+    foreign = anchor.foreign(table) if anchor is not None else none
+    if foreign.any() and policy != "warn":
+        i = int(np.flatnonzero(foreign)[0])
+        text = (f"{owner}: {int(foreign.sum())} of {len(table)} row(s) are from a region the model was not trained on "
+                f"(first at row {i}: region {table['region'].iloc[i]!r}; trained on {list(anchor.regions)})")  # type: ignore[union-attr]
+        if policy == "raise":
+            raise ExtrapolationError(text + ". Adapt the model with model.adapt(records_of_that_region), or use extrapolation='base'.")
+        warnings.warn(text + f"; they get the physics base {'+'.join(anchor.base)} (model.adapt() learns the new region).",  # type: ignore[union-attr]
+                      OutOfRangeWarning, stacklevel=stacklevel + 1)
     if policy == "raise" and outside.any():
         i = int(np.flatnonzero(outside)[0])
         mag, dist = anchor._values(table)  # type: ignore[union-attr]
@@ -353,4 +409,4 @@ def apply_policy(policy: str, anchor: PhysicsAnchor | None, table: pd.DataFrame,
             OutOfRangeWarning,
             stacklevel=stacklevel + 1,
         )
-    return outside
+    return outside, foreign

@@ -552,10 +552,15 @@ class BayesianNNGMM(GroundMotionModel):
         names, mean, epistemic = self._evaluate(table, imts)
         anchor = getattr(self, "anchor_", None)
         policy = self.extrapolation if anchor is not None else "warn"
-        outside = apply_policy(policy, anchor, table, type(self).__name__, self.ranges_, stacklevel=3) if len(table) else None
-        if policy == "base" and outside is not None and outside.any():
-            rows = np.flatnonzero(outside)
-            mean[:, rows] = self._anchored(table.iloc[rows], names, mean[:, rows])
+        if len(table):
+            outside, foreign = apply_policy(policy, anchor, table, type(self).__name__, self.ranges_, stacklevel=3)
+            if policy == "base" and (outside & ~foreign).any():
+                rows = np.flatnonzero(outside & ~foreign)
+                mean[:, rows] = self._anchored(table.iloc[rows], names, mean[:, rows])
+            if policy == "base" and foreign.any():  # a new region: the physics base alone (bias removed below)
+                rows = np.flatnonzero(foreign)
+                bias = np.array([[self.effects_[i]["bias"]] for i in names])
+                mean[:, rows] = anchor.ensemble.predict(table.iloc[rows], names).mean - bias
         if z is not None:
             mean = mean + z * epistemic
         tau = np.empty_like(mean)

@@ -513,12 +513,17 @@ class MixedEffectsBoostedModel(GroundMotionModel):
         if anchor is not None:
             check_features(table, anchor.required_features, model=type(self).__name__)
         policy = self.extrapolation if anchor is not None else "warn"
-        outside = apply_policy(policy, anchor, table, type(self).__name__, self.ranges_, stacklevel=2)
+        outside, foreign = apply_policy(policy, anchor, table, type(self).__name__, self.ranges_, stacklevel=2)
         mean = self._learned(table, names, x=x)
-        if policy == "base" and outside.any():
-            mean[:, outside] = self._anchored(table.iloc[np.flatnonzero(outside)], names)
+        if policy == "base":
+            outside = outside & ~foreign
+            if outside.any():
+                mean[:, outside] = self._anchored(table.iloc[np.flatnonzero(outside)], names)
+            if foreign.any():  # a new region: the physics base alone
+                mean[:, foreign] = anchor.ensemble.predict(table.iloc[np.flatnonzero(foreign)], names).mean
         domain = getattr(self, "domain_", None)
         remote = 1.0 - domain.membership(table) if domain is not None else np.zeros(n)
+        remote[foreign] = 1.0
         tau = np.empty((len(names), n))
         phi = np.empty((len(names), n))
         epistemic = np.empty((len(names), n))
