@@ -176,8 +176,8 @@ def evaluate(
     out: Path = typer.Option(Path("gmlearn-evaluation"), "--out", "-o", help="Output folder."),
 ) -> None:
     """Score OpenQuake GMPEs and a plain XGBoost on a store: RMS, tau, phi, LLH, EDR, coverage, plots."""
-    from gmlearn.exceptions import GMLearnError
     from gmlearn.evaluation.yardstick import run_evaluation
+    from gmlearn.exceptions import GMLearnError
 
     imt_list = [i.strip() for i in _split_imts(imts)]
     try:
@@ -234,7 +234,8 @@ MODELS = ("tree", "monotone", "hybrid", "bnn")
 @app.command("train")
 def train(
     model: str = typer.Option("tree", "--model", "-m", help="tree | monotone | hybrid | bnn"),
-    base: str = typer.Option("BooreEtAl2014", help="OpenQuake GSIM (or label such as CB14) of the hybrid's physics base."),
+    base: str = typer.Option("auto", help="Physics base: 'auto' (by tectonic region), 'none' (data only; needed with --scheduler), or OpenQuake GSIMs / labels such as CB14, joined by '+'."),
+    extrapolation: str = typer.Option("base", help="Outside the training domain: base (fall back towards the physics base) | warn | raise."),
     imts: str = typer.Option(DEFAULT_IMTS, help="Comma-separated IMTs."),
     store: Path | None = typer.Option(None, "--store", "-s", help="Feature-store folder."),
     dataset: str | None = typer.Option(None, "--dataset", "-d", help="Bundled dataset (default nzsmd)."),
@@ -247,7 +248,6 @@ def train(
     """Train a mixed-effects regressor and save it as a folder of data (JSON + XGBoost UBJ or NetCDF draws)."""
     from gmlearn.exceptions import GMLearnError
     from gmlearn.gmpe.persistence import save_model
-    from gmlearn.evaluation.yardstick import resolve_gmpes
     from gmlearn.store import FeatureStore
 
     if model not in MODELS:
@@ -262,7 +262,7 @@ def train(
             table = _dask_table(store, imt_list, region or None)
         else:
             table = _load_table(store, dataset, imt_list, region or None)
-        estimator = _estimator(model, resolve_gmpes([base])[base], seed)
+        estimator = _estimator(model, base, seed, extrapolation)
         with _progress() as bar:
             task = bar.add_task(f"training {model}", total=len(imt_list))
 
@@ -304,18 +304,23 @@ def _dask_table(store: Path, imts: list[str], region: str | None):  # noqa: ANN2
     return table[table["tectonic_region"] == region] if region else table
 
 
-def _estimator(model: str, base: str, seed: int):  # noqa: ANN202
+def _estimator(model: str, base: str, seed: int, extrapolation: str = "base"):  # noqa: ANN202
+    from gmlearn.gmpe.anchor import check_policy
     from gmlearn.gmpe.hybrid import HybridGMM
     from gmlearn.gmpe.monotone import MonotoneGMM
     from gmlearn.gmpe.tree import TreeGMM
 
+    check_policy(extrapolation, "gmlearn train (--extrapolation)")
+    physics = None if base.strip().lower() == "none" else base
     if model == "hybrid":
-        return HybridGMM(base, random_state=seed)
+        if physics is None:
+            raise ValueError("The hybrid model needs a physics base: pass --base auto or an OpenQuake GSIM such as CB14.")
+        return HybridGMM(physics, extrapolation=extrapolation, random_state=seed)
     if model == "bnn":
         from gmlearn.gmpe.bnn import BayesianNNGMM
 
-        return BayesianNNGMM(random_state=seed)
-    return {"tree": TreeGMM, "monotone": MonotoneGMM}[model](random_state=seed)
+        return BayesianNNGMM(base=physics, extrapolation=extrapolation, random_state=seed)
+    return {"tree": TreeGMM, "monotone": MonotoneGMM}[model](base=physics, extrapolation=extrapolation, random_state=seed)
 
 
 def _table_hash(table) -> str:  # noqa: ANN001

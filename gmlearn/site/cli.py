@@ -88,8 +88,8 @@ def _model(spec: str):  # noqa: ANN202
         from gmlearn.gmpe.persistence import load_model
 
         return load_model(spec)
-    from gmlearn.gmpe.reference import OpenQuakeGMPE
     from gmlearn.evaluation.yardstick import resolve_gmpes
+    from gmlearn.gmpe.reference import OpenQuakeGMPE
 
     return OpenQuakeGMPE(resolve_gmpes([spec])[spec])
 
