@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from typing import Any, NoReturn
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -105,11 +104,11 @@ def fail(exc: BaseException) -> NoReturn:
 class ErrorHandlingGroup(TyperGroup):
     """The root ``gmlearn`` group: any exception a command lets escape ends in one line and exit 2."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         set_debug(bool(ctx.params.get("debug")))
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except (typer.Exit, typer.Abort, typer.exceptions.TyperException):  # exit codes and usage errors
             raise
         except Exception as exc:  # noqa: BLE001 - the one place that reports every error
             fail(exc)

@@ -192,6 +192,8 @@ def output_folder(
     try:
         _write_marker(staging, command)
         yield staging
+        if not (staging / MARKER).is_file():  # a writer that rebuilt the folder dropped it
+            _write_marker(staging, command)
         os.chmod(staging, 0o777 & ~_umask())
         _swap(staging, path)
     except BaseException:

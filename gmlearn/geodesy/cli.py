@@ -233,6 +233,9 @@ def strain_cmd(
                 strain = strain_triangles(table, max_edge_km=max_edge_km, min_angle_deg=min_angle)
             else:
                 raise SchemaError(f"The 'method' option must be 'grid' or 'triangles'. Got {method!r} instead.")
+        if "valid" in strain and not strain["valid"].any():
+            raise SchemaError(f"No grid node has enough stations around it for a strain rate ({len(table)} stations, "
+                              f"{len(strain)} nodes); use more stations, a larger --smoothing-km or --method triangles.")
     except _errors() as exc:
         _fail(exc)
     ns = to_nanostrain(strain)
