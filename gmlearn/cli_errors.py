@@ -72,6 +72,8 @@ def message_of(exc: BaseException) -> str:
     text = " ".join(part.strip() for part in text.splitlines() if part.strip())
     if not text:
         text = type(exc).__name__
+    if type(exc).__module__.startswith("duckdb"):  # drop the SQL excerpt DuckDB appends
+        text = "feature store files could not be read: " + text.split(" LINE ")[0]
     known = _known_types()
     if not isinstance(exc, known):
         text = f"{type(exc).__name__}: {text} (unexpected; rerun with --debug for the traceback and report it)"
