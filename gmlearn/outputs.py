@@ -28,7 +28,7 @@ from typing import Literal
 
 from gmlearn.exceptions import OutputError
 
-__all__ = ["MARKER", "check_output", "is_gmlearn_folder", "is_store", "output_folder", "protected_reason"]
+__all__ = ["MARKER", "check_output", "final_path", "is_gmlearn_folder", "is_store", "output_folder", "protected_reason"]
 
 #: Marker file written into every folder a gmlearn command creates.
 MARKER = ".gmlearn-output"
@@ -199,6 +199,14 @@ def output_folder(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def final_path(path: str | os.PathLike[str], staging: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
+    """Where ``path``, written inside the staging folder of :func:`output_folder`, lies once swapped to ``out``."""
+    try:
+        return Path(out) / Path(os.path.abspath(path)).relative_to(os.path.abspath(staging))
+    except ValueError:  # not inside the staging folder
+        return Path(path)
 
 
 def _umask() -> int:

@@ -15,7 +15,7 @@ console = Console(stderr=True)
 
 
 def read_table(data: str, region: str | None) -> tuple[object, str]:
-    """The records of ``data`` (a CSV/Parquet file or a bundled dataset name) and a label for the report.
+    """The records of ``data`` (a CSV/Parquet file, a feature store or a bundled dataset name) and a label for the report.
 
     Raises
     ------
@@ -27,7 +27,12 @@ def read_table(data: str, region: str | None) -> tuple[object, str]:
     from gmlearn import datasets
 
     path = Path(data)
-    if path.is_file():
+    if path.is_dir() and (path / "manifest.json").is_file():
+        from gmlearn.store import FeatureStore
+
+        table = FeatureStore(path).to_frame(dropna=False)
+        label = f"feature store {path.name}"
+    elif path.is_file():
         table = pd.read_parquet(path) if path.suffix in (".parquet", ".pq") else pd.read_csv(path)
         label = f"file {path.name}"
     elif data in datasets.available():
@@ -44,7 +49,7 @@ def read_table(data: str, region: str | None) -> tuple[object, str]:
 
 def explain_command(
     model_dir: Annotated[Path, typer.Argument(help="Model folder from `gmlearn train` / save_model.")],
-    data: Annotated[str, typer.Option("--data", "-d", help="CSV or Parquet of records, or a bundled dataset name.")] = "nzsmd",
+    data: Annotated[str, typer.Option("--data", "-d", help="CSV or Parquet of records, a feature-store folder or a bundled dataset name.")] = "nzsmd",
     out: Annotated[Path, typer.Option("--out", "-o", help="HTML report to write.")] = Path("report.html"),
     imt: Annotated[str | None, typer.Option(help="IMT of the figures (default: the model's first).")] = None,
     region: Annotated[str, typer.Option(help="Tectonic region filter of the records ('' for all).")] = "crustal",
@@ -54,6 +59,7 @@ def explain_command(
     method: Annotated[str, typer.Option(help="auto | tree | kernel | sampling")] = "auto",
     seed: Annotated[int, typer.Option(help="Random seed of the row subset and background.")] = 0,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also print the report to PDF (needs Chromium).")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing report that this command wrote.")] = False,
 ) -> None:
     """Explain a saved model with SHAP: one self-contained HTML report (importance, dependence, waterfalls, model card).
 
@@ -63,17 +69,22 @@ def explain_command(
     import shlex
     import sys
 
+    from gmlearn.cli_errors import fail
     from gmlearn.exceptions import GMLearnError
     from gmlearn.explain.pdf import export_pdf
     from gmlearn.explain.report import write_report
     from gmlearn.explain.values import load_explainable
+    from gmlearn.outputs import check_output
 
     try:
+        inputs = [model_dir, data]
+        check_output(out, overwrite=overwrite, kind="file", inputs=inputs, suffixes=[".html", ".htm"])
+        if pdf:
+            check_output(out.with_suffix(".pdf"), overwrite=overwrite, kind="file", inputs=inputs, suffixes=[".pdf"])
         model = load_explainable(model_dir)
         table, label = read_table(data, region or None)
-    except (GMLearnError, ValueError, KeyError, FileNotFoundError) as exc:
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
-        raise typer.Exit(code=2) from None
+    except (GMLearnError, ValueError, KeyError, OSError) as exc:
+        fail(exc)
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     try:
@@ -86,9 +97,8 @@ def explain_command(
                 command="gmlearn explain " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
                 progress=lambda i, n, m: bar.update(task, completed=i, total=n, description=m),
             )
-    except (GMLearnError, ValueError, KeyError) as exc:
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
-        raise typer.Exit(code=2) from None
+    except (GMLearnError, ValueError, KeyError, OSError) as exc:
+        fail(exc)
     for note in report.warnings:
         console.print(f"[yellow]warning:[/] {escape(note)}", soft_wrap=True, highlight=False)
     console.print(f"[green]wrote[/] {report.path} ({len(report.figures)} figures, {len(report.warnings)} warnings)")
