@@ -59,13 +59,13 @@ def test_bad_file_is_rejected_and_store_untouched(nz_small_csv, tmp_path):
 
 def test_evaluate_on_dataset(tmp_path):
     out = tmp_path / "eval"
-    res = runner.invoke(app, ["evaluate", "--dataset", "ngawest2_subset", "--imts", "PGA,SA(1.0)", "--gmpes", "BSSA14",
+    res = runner.invoke(app, ["evaluate", "--data", "ngawest2_subset", "--imts", "PGA,SA(1.0)", "--gmpes", "BSSA14",
                               "--no-xgboost", "--region", "", "--out", str(out)])
     assert res.exit_code == 0, res.output
     scores = pd.read_csv(out / "scores.csv")
     assert scores["imt"].tolist() == ["PGA", "SA(1.0)"] and scores["n_records"].iloc[0] == 996
     res = runner.invoke(app, ["evaluate", "--dataset", "nzsmd", "--imts", "PGA", "--gmpes", "NoSuchGMPE", "--no-xgboost",
-                              "--out", str(out)])
+                              "--out", str(out), "--overwrite"])  # --dataset: the older spelling of --data
     assert res.exit_code == 2 and "NoSuchGMPE" in res.output
 
 
@@ -75,7 +75,7 @@ def test_split_imts():
 
 def test_train_and_predict(tmp_path, nzsmd_crustal):
     model_dir = tmp_path / "model"
-    res = runner.invoke(app, ["train", "--model", "monotone", "--dataset", "nzsmd", "--imts", "PGA,SA(1.0)", "--out", str(model_dir)])
+    res = runner.invoke(app, ["train", "--model", "monotone", "--data", "nzsmd", "--imts", "PGA,SA(1.0)", "--out", str(model_dir)])
     assert res.exit_code == 0, res.output
     assert (model_dir / "metadata.json").is_file() and "tau" in res.output
     table = tmp_path / "rows.csv"
@@ -103,5 +103,5 @@ def test_minimal_generic_flatfile_and_clean_errors(tmp_path):
     res = runner.invoke(app, ["data", "ingest", str(path), "--store", str(tmp_path / "s2"), "--component", "GeoMean"])
     assert res.exit_code == 2 and "--component" in " ".join(res.output.split())
     assert not (tmp_path / "s2").exists()  # nothing written when the first file fails
-    res = runner.invoke(app, ["evaluate", "--dataset", "nzsmd", "--region", "crustl", "--no-xgboost", "--out", str(tmp_path / "e")])
+    res = runner.invoke(app, ["evaluate", "--data", "nzsmd", "--region", "crustl", "--no-xgboost", "--out", str(tmp_path / "e")])
     assert res.exit_code == 2 and "crustl" in res.output

@@ -150,7 +150,7 @@ def strain_grid(
     table = table.reset_index(drop=True)
     n_stations = int(table["station"].nunique())
     if n_stations < 3:
-        msg = f"strain_grid needs at least 3 distinct stations (a velocity gradient has 6 unknowns); got {n_stations}."
+        msg = f"strain_grid needs at least 3 distinct stations; got {n_stations} (a velocity gradient has 6 unknowns)."
         raise SchemaError(msg)
     if nodes is not None:
         glon, glat = (np.asarray(a, dtype=float).ravel() for a in nodes)
