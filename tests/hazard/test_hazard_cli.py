@@ -50,7 +50,7 @@ def test_pack_then_run_with_export(job: Path, tmp_path: Path) -> None:
     assert packed.exit_code == 0, packed.output
     assert (job.parent / "ba08.zip").is_file()
     out = tmp_path / "out"
-    result = runner.invoke(app, ["run", str(job), "--export", str(out), "--data-dir", str(tmp_path / "oq"),
+    result = runner.invoke(app, ["run", str(job), "--out", str(out), "--data-dir", str(tmp_path / "oq"),
                                  "-p", "region_grid_spacing=80", "-p",
                                  'intensity_measure_types_and_levels={"PGA": logscale(0.005, 2.13, 8)}'])
     assert result.exit_code == 0, result.output
