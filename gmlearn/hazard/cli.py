@@ -167,12 +167,13 @@ def export_table(
     except ValueError as exc:
         _fail(ValueError(f"--set values must be numbers ({exc})."))
         return
+    mag_nodes, distance_nodes = _floats(mags, "--mags"), _floats(distances, "--distances")
     try:
         _check_file(out, overwrite, [model_file], [".hdf5", ".h5", ".hdf"])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             path = write_table(model_file, out, imts=[i.strip() for i in imts.split(",")] if imts else None,
-                               mags=_floats(mags, "--mags"), distances=_floats(distances, "--distances"),
+                               mags=mag_nodes, distances=distance_nodes,
                                metric=metric, vs30=vs30, fixed=fixed, overwrite=overwrite)
     except (GMLearnError, OSError) as exc:
         _fail(exc)

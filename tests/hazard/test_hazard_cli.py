@@ -59,6 +59,9 @@ def test_pack_then_run_with_export(job: Path, tmp_path: Path) -> None:
     assert set(curves.columns) == {"site_id", "lon", "lat", "kind", "imt", "iml", "poe"}
     assert (out / "hazard_curves.png").stat().st_size > 1000
     assert (out / "hazard_map_PGA_poe0.1.png").is_file()
+    assert ".gmlearn-new" not in result.output and f"wrote {out}" in " ".join(result.output.split())
+    again = runner.invoke(app, ["run", str(job), "--out", str(out), "--data-dir", str(tmp_path / "oq")])
+    assert again.exit_code == 2 and "--overwrite" in again.output and (out / "hazard_curves.csv").is_file()
 
 
 def test_run_reports_bad_model_cleanly(job: Path, tmp_path: Path) -> None:
