@@ -332,9 +332,9 @@ PARQUET = (".parquet", ".pq")
 @app.command("predict")
 def predict(
     model_dir: Path = typer.Argument(..., exists=True, file_okay=False, help="Model folder from `gmlearn train`."),
-    table_path: str | None = typer.Argument(None, metavar="[DATA]", help="Input (or --data): CSV/Parquet of features, a flatfile, a feature store, a folder of Parquet files or a bundled dataset."),
+    table_path: str | None = typer.Argument(None, help="Input (or --data): CSV/Parquet of features, a flatfile, a feature store, a folder of Parquet files or a bundled dataset."),
     data: str | None = typer.Option(None, "--data", "-d", help="The input, as an option (instead of DATA)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output .csv or .parquet file, or a folder of Parquet parts for Parquet input (streamed)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output .csv or .parquet file, or a folder of Parquet parts for Parquet or store input (streamed)."),
     fmt: str = typer.Option("auto", "--format", "-f", help="Input format: auto (a table with the model's features, else a flatfile) | table | nzsmd | ngawest2 | generic."),
     imts: str | None = typer.Option(None, help="Comma-separated IMTs (default: all the model has)."),
     station_terms: str = typer.Option("ergodic", help="ergodic | known (add station terms of stations seen in training)."),
@@ -344,8 +344,8 @@ def predict(
 ) -> None:
     """Predict ln mean, tau, phi, sigma (and the median) for every row of a table, flatfile or store.
 
-    Parquet input with an output that is not a .csv is streamed in bounded memory into a folder of
-    Parquet parts (columns <IMT>_ln_mean, _tau, _phi, _sigma), locally or on Dask with --scheduler.
+    Parquet or feature-store input with an output that is not a .csv (nor a .parquet file, for a store)
+    is streamed in bounded memory into a folder of Parquet parts (columns <IMT>_ln_mean, _tau, _phi, _sigma), locally or on Dask with --scheduler.
     """
     import numpy as np
     import pandas as pd
@@ -362,8 +362,9 @@ def predict(
         kind = data_kind(source)
         path = Path(source)
         inputs = [model_dir, source if kind != "dataset" else None]
-        if fmt in ("auto", "table") and (kind == "parquet-folder" or (kind == "file" and path.suffix in PARQUET)) \
-                and out.suffix != ".csv":
+        file_out = (".csv", *PARQUET) if kind == "store" else (".csv",)  # a store's .parquet output is one file
+        parquet_in = kind in ("parquet-folder", "store") or (kind == "file" and path.suffix in PARQUET)
+        if fmt in ("auto", "table") and parquet_in and out.suffix not in file_out:
             _predict_stream(model_dir, path, out, imts, station_terms, scheduler, chunk_rows, overwrite, inputs)
             return
         if scheduler is not None:

@@ -84,8 +84,6 @@ def protected_reason(path: str | os.PathLike[str], inputs: Iterable[str | os.Pat
             return "is an input of this command"
         if target in source.parents:
             return f"holds an input of this command ({item})"
-        if source.is_dir() and source in target.parents:
-            return f"lies inside an input folder of this command ({item})"
     store = _store_root(target)
     if store is not None:
         return f"is a feature store or lies inside one ({store})" if store != target else "is a feature store"

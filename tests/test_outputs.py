@@ -39,7 +39,6 @@ def _marked(path: Path) -> Path:
     ("foreign", "not written by gmlearn"),
     ("input-folder", "input of this command"),
     ("holds-input", "holds an input"),
-    ("inside-input", "inside an input folder"),
     ("cwd", "current folder"),
     ("parent-of-cwd", "current folder"),
     ("home", "home folder"),
@@ -61,10 +60,10 @@ def test_folder_refused_even_with_overwrite(tmp_path, monkeypatch, overwrite, ca
         "home": Path.home,
         "root": lambda: Path("/"),
     }.get(case)
-    if case in ("input-folder", "holds-input", "inside-input"):
+    if case in ("input-folder", "holds-input"):
         folder = _marked(tmp_path / "data")
         inputs = [folder] if case != "holds-input" else [folder / "old.csv"]
-        target = (lambda: folder / "sub") if case == "inside-input" else (lambda: folder)
+        target = lambda: folder  # noqa: E731
     elif case == "symlink":
         real = _marked(tmp_path / "real")
         (tmp_path / "link").symlink_to(real)
