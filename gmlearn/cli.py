@@ -66,6 +66,8 @@ def data_ingest(
 
     fs = None
     try:
+        if store.exists() and not store.is_dir():
+            raise ValueError(f"--store {str(store)!r} is a file; give a feature-store folder (created if missing).")
         for file in files:
             kwargs: dict = {}
             if component is not None:

@@ -112,7 +112,20 @@ def _strain_two_stations(method):
     return build
 
 
+def _store_is_a_file(store, shared_data, tmp_path):
+    flat = tmp_path / "flat.csv"
+    pd.DataFrame({"event_id": ["e1"], "station_id": ["s1"], "mag": [5.0], "rrup": [10.0], "vs30": [400.0],
+                  "PGA": [0.1]}).to_csv(flat, index=False)
+    return ["data", "ingest", str(flat), "--store", str(flat)], "is a file"
+
+
+def _unknown_data(store, shared_data, tmp_path):
+    return ["train", "--data", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "model")], "nope.csv"
+
+
 CASES = {
+    "ingest --store names a file (the input)": _store_is_a_file,
+    "train --data that does not exist": _unknown_data,
     "corrupt store part": _corrupt_part,
     "missing store part": _missing_part,
     "truncated gz catalogue": _truncated_catalog,
@@ -198,3 +211,14 @@ def test_gzip_of_catalogue_is_named_among_several(shared_data, tmp_path):
     assert gzip.open(good).read(10)
     line = _error_line(runner.invoke(app, ["catalog", "read", str(good), str(bad)]))
     assert "broken.csv.gz" in line and "2024" not in line
+
+
+def test_older_option_spellings_still_work(shared_data, tmp_path):
+    vel = str(shared_data / "gnss_pbo_nam08/pbo.final_nam08.vel.gz")
+    res = runner.invoke(app, ["geodesy", "read", vel, "--output", str(tmp_path / "v.csv")])  # now --out
+    assert res.exit_code == 0, res.output
+    assert len(pd.read_csv(tmp_path / "v.csv")) > 2000
+    line = _error_line(runner.invoke(app, ["geodesy", "read", vel, "--out", str(tmp_path / "v.csv")]))
+    assert "--overwrite" in line
+    res = runner.invoke(app, ["geodesy", "read", vel, "--out", str(tmp_path / "v.csv"), "--overwrite"])
+    assert res.exit_code == 0, res.output
