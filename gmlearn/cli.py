@@ -36,6 +36,7 @@ _fail = fail
 DATA_HELP = ("Input data: a feature-store folder, a flatfile (CSV, CSV.gz, Parquet; NZSMD, NGA-West2 or generic) "
              "or a bundled dataset name (default nzsmd).")
 FORMAT_HELP = "Flatfile format of --data: auto | nzsmd | ngawest2 | generic."
+REGION_HELP = "Tectonic-region filter of the records: crustal, interface, slab, ... ('' for all)."
 OVERWRITE_HELP = "Replace an existing output that gmlearn wrote (never a store, an input or a foreign folder)."
 
 
@@ -149,6 +150,12 @@ def _one_data(data: str | None, store: Path | None, dataset: str | None) -> str 
     return given[0] if given else None
 
 
+def _region(region: str | None, old: str | None) -> str | None:
+    """The tectonic-region filter (``--region`` is the older spelling of ``--tectonic-region``); '' means all."""
+    value = old if old is not None else region
+    return value or None
+
+
 def _load_table(data: str | None, imts: list[str], region: str | None, fmt: str = "auto"):  # noqa: ANN202
     from gmlearn.cli_inputs import load_data
 
@@ -163,7 +170,8 @@ def evaluate(
     dataset: str | None = typer.Option(None, "--dataset", hidden=True),
     imts: str = typer.Option(DEFAULT_IMTS, help="Comma-separated IMTs."),
     gmpes: str = typer.Option("ASK14,BSSA14,CB14,CY14", help="GMPE labels or OpenQuake class names."),
-    region: str | None = typer.Option("crustal", help="Tectonic region filter ('' for all)."),
+    region: str | None = typer.Option("crustal", "--tectonic-region", help=REGION_HELP),
+    region_old: str | None = typer.Option(None, "--region", hidden=True),
     xgboost: bool = typer.Option(True, help="Include the plain XGBoost baseline (event-grouped CV)."),
     folds: int = typer.Option(5, help="Cross-validation folds (grouped by event)."),
     seed: int = typer.Option(0, help="Random seed of the folds and models."),
@@ -179,7 +187,7 @@ def evaluate(
     try:
         source = _one_data(data, store, dataset)
         check_output(out, overwrite=overwrite, kind="folder", inputs=[source])
-        table = _load_table(source, imt_list, region or None, fmt)
+        table = _load_table(source, imt_list, _region(region, region_old), fmt)
         with _progress() as bar, output_folder(out, overwrite=overwrite, inputs=[source], command="evaluate") as tmp:
             task = bar.add_task("evaluating", total=1)
 
@@ -237,7 +245,8 @@ def train(
     fmt: str = typer.Option("auto", "--format", "-f", help=FORMAT_HELP),
     store: Path | None = typer.Option(None, "--store", "-s", hidden=True),
     dataset: str | None = typer.Option(None, "--dataset", hidden=True),
-    region: str | None = typer.Option("crustal", help="Tectonic region filter ('' for all)."),
+    region: str | None = typer.Option("crustal", "--tectonic-region", help=REGION_HELP),
+    region_old: str | None = typer.Option(None, "--region", hidden=True),
     seed: int = typer.Option(0, help="Random seed."),
     out: Path = typer.Option(..., "--out", "-o", help="Model folder to write."),
     overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
@@ -261,9 +270,9 @@ def train(
         check_output(out, overwrite=overwrite, kind="folder", inputs=[source])
         is_store = source is not None and data_kind(source) == "store"
         if scheduler is not None and is_store:
-            table = _dask_table(Path(source), imt_list, region or None)
+            table = _dask_table(Path(source), imt_list, _region(region, region_old))
         else:
-            table = _load_table(source, imt_list, region or None, fmt)
+            table = _load_table(source, imt_list, _region(region, region_old), fmt)
         estimator = _estimator(model, resolve_gmpes([base])[base], seed)
         with _progress() as bar:
             task = bar.add_task(f"training {model}", total=len(imt_list))
@@ -300,7 +309,7 @@ def _dask_table(store: Path, imts: list[str], region: str | None):  # noqa: ANN2
     from gmlearn.store import FeatureStore
 
     if region and region not in TECTONIC_REGIONS:
-        msg = f"The '--region' option must be one of {list(TECTONIC_REGIONS)} or ''. Got {region!r} instead."
+        msg = f"The '--tectonic-region' option must be one of {list(TECTONIC_REGIONS)} or ''. Got {region!r} instead."
         raise ValueError(msg)
     table = FeatureStore(store).to_dask(imts=imts)
     return table[table["tectonic_region"] == region] if region else table

@@ -59,7 +59,7 @@ def load_data(data: str | os.PathLike[str] | None, imts: list[str] | None, regio
     from gmlearn.store import FeatureStore
 
     if region and region not in TECTONIC_REGIONS:
-        msg = f"The '--region' option must be one of {list(TECTONIC_REGIONS)} or ''. Got {region!r} instead."
+        msg = f"The '--tectonic-region' option must be one of {list(TECTONIC_REGIONS)} or ''. Got {region!r} instead."
         raise ValueError(msg)
     filters = {"tectonic_region": region} if region else {}
     name = "nzsmd" if data is None else data
@@ -76,6 +76,6 @@ def load_data(data: str | os.PathLike[str] | None, imts: list[str] | None, regio
         msg = f"--data {str(name)!r} is a folder but not a feature store (no manifest.json)."
         raise FileNotFoundError(msg)
     if len(table) == 0:
-        msg = f"No records in --data {str(name)!r} for region {region!r}."
+        msg = f"No records in --data {str(name)!r} for --tectonic-region {region!r}."
         raise ValueError(msg)
     return table.reset_index(drop=True)

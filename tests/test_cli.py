@@ -60,7 +60,7 @@ def test_bad_file_is_rejected_and_store_untouched(nz_small_csv, tmp_path):
 def test_evaluate_on_dataset(tmp_path):
     out = tmp_path / "eval"
     res = runner.invoke(app, ["evaluate", "--data", "ngawest2_subset", "--imts", "PGA,SA(1.0)", "--gmpes", "BSSA14",
-                              "--no-xgboost", "--region", "", "--out", str(out)])
+                              "--no-xgboost", "--tectonic-region", "", "--out", str(out)])
     assert res.exit_code == 0, res.output
     scores = pd.read_csv(out / "scores.csv")
     assert scores["imt"].tolist() == ["PGA", "SA(1.0)"] and scores["n_records"].iloc[0] == 996
@@ -103,8 +103,9 @@ def test_minimal_generic_flatfile_and_clean_errors(tmp_path):
     res = runner.invoke(app, ["data", "ingest", str(path), "--store", str(tmp_path / "s2"), "--component", "GeoMean"])
     assert res.exit_code == 2 and "--component" in " ".join(res.output.split())
     assert not (tmp_path / "s2").exists()  # nothing written when the first file fails
-    res = runner.invoke(app, ["evaluate", "--data", "nzsmd", "--region", "crustl", "--no-xgboost", "--out", str(tmp_path / "e")])
-    assert res.exit_code == 2 and "crustl" in res.output
+    for flag in ("--tectonic-region", "--region"):  # --region: the older spelling
+        res = runner.invoke(app, ["evaluate", "--data", "nzsmd", flag, "crustl", "--no-xgboost", "--out", str(tmp_path / "e")])
+        assert res.exit_code == 2 and "crustl" in res.output and "--tectonic-region" in res.output
 
 
 # ---- safe outputs: --overwrite never destroys what gmlearn did not write -------------------------------------------
@@ -158,10 +159,10 @@ def test_overwrite_never_destroys_what_gmlearn_did_not_write(case, small_model, 
         "store-part-as-out": (["predict", str(small_model), str(rows), "--out",
                                str(next(small_store.glob("v*/records.parquet")))], small_store, "feature store"),
         "input-as-out": (["predict", str(small_model), str(rows), "--out", str(rows)], tmp_path, "input"),
-        "thesis-folder": (["train", "--data", str(small_store), "--imts", "PGA", "--region", "", "--out", str(thesis)],
+        "thesis-folder": (["train", "--data", str(small_store), "--imts", "PGA", "--tectonic-region", "", "--out", str(thesis)],
                           thesis, "not written by gmlearn"),
         "cwd": (["evaluate", "--data", str(small_store), "--imts", "PGA", "--gmpes", "BSSA14", "--no-xgboost",
-                 "--region", "", "--out", "."], tmp_path, "current folder"),
+                 "--tectonic-region", "", "--out", "."], tmp_path, "current folder"),
         "model-as-out": (["predict", str(small_model), str(rows), "--out", str(small_model)], small_model, "input"),
     }[case]
     before = _tree(guarded)
@@ -183,7 +184,7 @@ def test_existing_outputs_need_overwrite_and_are_replaced_whole(small_model, sma
     assert res.exit_code == 0, res.output
     assert len(pd.read_csv(pred)) == 60
     model = tmp_path / "model"
-    train = ["train", "--data", str(small_store), "--imts", "PGA", "--region", "", "-m", "tree", "--out", str(model)]
+    train = ["train", "--data", str(small_store), "--imts", "PGA", "--tectonic-region", "", "-m", "tree", "--out", str(model)]
     assert runner.invoke(app, train).exit_code == 0
     (model / "stray.txt").write_text("left by hand")
     _refused(runner.invoke(app, train), "pass --overwrite")
@@ -195,7 +196,7 @@ def test_existing_outputs_need_overwrite_and_are_replaced_whole(small_model, sma
 def test_train_and_predict_read_flatfiles(nz_small_csv, tmp_path):
     """An NZSMD flatfile (not a table of model features) goes straight into train and predict."""
     model = tmp_path / "model"
-    res = runner.invoke(app, ["train", "--data", str(nz_small_csv), "--imts", "PGA", "--region", "", "-m", "tree",
+    res = runner.invoke(app, ["train", "--data", str(nz_small_csv), "--imts", "PGA", "--tectonic-region", "", "-m", "tree",
                               "--out", str(model)])
     assert res.exit_code == 0, res.output
     meta = json.loads((model / "metadata.json").read_text())
@@ -208,13 +209,11 @@ def test_train_and_predict_read_flatfiles(nz_small_csv, tmp_path):
     assert "mag" in _refused(res)  # read as a plain table it lacks the model's features
 
 
-def _options(command, path=()):
-    import click as _click  # noqa: F401 - typer vendors its own; walk through typer's objects
-
+def _options():
+    """(command line, visible parameters) of every leaf command of `gmlearn`."""
     from typer.main import get_command
 
-    root = get_command(app) if command is None else command
-    stack = [(root, ("gmlearn",))]
+    stack = [(get_command(app), ("gmlearn",))]
     while stack:
         cmd, name = stack.pop()
         for sub_name, sub in getattr(cmd, "commands", {}).items():
@@ -228,7 +227,7 @@ def test_one_set_of_option_names():
     short = {"-o": "--out", "-d": "--data", "-s": "--store", "-m": "--model", "-f": "--format"}
     banned = {"--output", "--export", "--dataset"}
     seen = 0
-    for name, params in _options(None):
+    for name, params in _options():
         flags = {p.name: [o for o in p.opts] for p in params}
         for opts in flags.values():
             longs = [o for o in opts if o.startswith("--")]
@@ -237,6 +236,8 @@ def test_one_set_of_option_names():
                     assert short[o] in longs, (name, opts)
             assert not set(longs) & banned, (name, opts)
         all_opts = {o for opts in flags.values() for o in opts}
+        if "--region" in all_opts:  # a geographic box; the tectonic filter is --tectonic-region
+            assert name.split()[1] in ("catalog", "geodesy"), name
         if "--out" in all_opts and name not in ("gmlearn data ingest",):
             assert "--overwrite" in all_opts, name
             seen += 1

@@ -72,7 +72,7 @@ def _corrupt_part(store, shared_data, tmp_path):
 def _missing_part(store, shared_data, tmp_path):
     st = _copy_store(store, tmp_path)
     _part(st, "events").unlink()
-    return ["train", "--data", str(st), "--imts", "PGA", "--region", "", "-o", str(tmp_path / "model")], "events.parquet"
+    return ["train", "--data", str(st), "--imts", "PGA", "--tectonic-region", "", "-o", str(tmp_path / "model")], "events.parquet"
 
 
 def _truncated_catalog(store, shared_data, tmp_path):

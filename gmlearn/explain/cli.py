@@ -52,7 +52,7 @@ def explain_command(
     data: Annotated[str, typer.Option("--data", "-d", help="CSV or Parquet of records, a feature-store folder or a bundled dataset name.")] = "nzsmd",
     out: Annotated[Path, typer.Option("--out", "-o", help="HTML report to write.")] = Path("report.html"),
     imt: Annotated[str | None, typer.Option(help="IMT of the figures (default: the model's first).")] = None,
-    region: Annotated[str, typer.Option(help="Tectonic region filter of the records ('' for all).")] = "crustal",
+    region: Annotated[str, typer.Option("--tectonic-region", help="Tectonic-region filter of the records ('' for all).")] = "crustal",
     gmpe: Annotated[str | None, typer.Option(help="OpenQuake GSIM drawn beside the dependence plots (default: the hybrid's base, else BooreEtAl2014).")] = None,
     scenario: Annotated[list[int] | None, typer.Option("--scenario", help="Row of the table to explain one by one (repeatable).")] = None,
     max_rows: Annotated[int, typer.Option(help="Records explained (a random subset of the table).")] = 500,
@@ -60,6 +60,7 @@ def explain_command(
     seed: Annotated[int, typer.Option(help="Random seed of the row subset and background.")] = 0,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also print the report to PDF (needs Chromium).")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing report that this command wrote.")] = False,
+    region_old: Annotated[str | None, typer.Option("--region", hidden=True)] = None,  # older spelling of --tectonic-region
 ) -> None:
     """Explain a saved model with SHAP: one self-contained HTML report (importance, dependence, waterfalls, model card).
 
@@ -82,7 +83,7 @@ def explain_command(
         if pdf:
             check_output(out.with_suffix(".pdf"), overwrite=overwrite, kind="file", inputs=inputs, suffixes=[".pdf"])
         model = load_explainable(model_dir)
-        table, label = read_table(data, region or None)
+        table, label = read_table(data, (region_old if region_old is not None else region) or None)
     except (GMLearnError, ValueError, KeyError, OSError) as exc:
         fail(exc)
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn

@@ -103,10 +103,11 @@ def fit(
     model: Annotated[str, typer.Option("--model", "-m", help="Base GMPE label or OpenQuake GSIM name.")] = "Bradley2013",
     imts: Annotated[str, typer.Option(help="Comma-separated IMTs.")] = "PGA,SA(0.3),SA(1.0),SA(3.0)",
     data: Annotated[str, typer.Option("--data", "-d", help="Records: a feature-store folder, a flatfile or a bundled dataset name.")] = "nzsmd",
-    region: Annotated[str, typer.Option(help="Tectonic region filter ('' for all).")] = "crustal",
+    region: Annotated[str, typer.Option("--tectonic-region", help="Tectonic-region filter ('' for all).")] = "crustal",
     folds: Annotated[int, typer.Option(help="Station-grouped CV folds.")] = 5,
     overwrite: Overwrite = False,
     dataset: Annotated[str | None, typer.Option("--dataset", hidden=True)] = None,  # older spelling of --data
+    region_old: Annotated[str | None, typer.Option("--region", hidden=True)] = None,  # older spelling of --tectonic-region
 ) -> None:
     """Station terms of a GMPE on a dataset, their site-feature model and its station-grouped CV phi."""
     import pandas as pd
@@ -121,6 +122,7 @@ def fit(
 
     names = _split_imts(imts)
     data = dataset if dataset is not None else data
+    region = region_old if region_old is not None else region
     try:
         check_output(out, overwrite=overwrite, kind="folder", inputs=[data])
         table = load_data(data, names, region or None)
