@@ -413,10 +413,8 @@ def _load_model(model_dir: Path):  # noqa: ANN202
 
 def _predict_input(source: str, kind: str, fmt: str, estimator):  # noqa: ANN001, ANN202
     """The rows to predict: a table with the model's features, a flatfile read like `data ingest`, a store or a dataset."""
-    import pandas as pd
-
     from gmlearn import datasets
-    from gmlearn.cli_inputs import read_flatfile_frame
+    from gmlearn.cli_inputs import read_flatfile_frame, read_table_file
     from gmlearn.store import FeatureStore
 
     if kind == "store":
@@ -425,12 +423,24 @@ def _predict_input(source: str, kind: str, fmt: str, estimator):  # noqa: ANN001
         return datasets.load(source)
     if fmt not in ("auto", "table"):
         return read_flatfile_frame(source, fmt)
-    path = Path(source)
-    table = pd.read_parquet(path) if path.suffix in PARQUET else pd.read_csv(path)
+    table = read_table_file(source)
     needed = list(getattr(estimator, "required_features", []) or [])
     if fmt == "table" or all(c in table.columns for c in needed):
         return table
     return read_flatfile_frame(source, "auto")
+
+
+def _check_parquet(path: Path) -> None:
+    """Read the footer of a Parquet file; an unreadable one raises an error naming it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from gmlearn.exceptions import FlatfileError
+
+    try:
+        pq.ParquetFile(path).close()
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise FlatfileError(f"cannot be read as Parquet ({' '.join(str(exc).split())}).", file=str(path)) from exc
 
 
 def _predict_stream(model_dir: Path, table_path: Path, out: Path, imts: str | None, station_terms: str,
@@ -442,6 +452,8 @@ def _predict_stream(model_dir: Path, table_path: Path, out: Path, imts: str | No
 
     try:
         check_output(out, overwrite=overwrite, kind="folder", inputs=inputs)
+        if table_path.is_file():
+            _check_parquet(table_path)
         estimator = _load_model(model_dir)
         with _progress() as bar, output_folder(out, overwrite=overwrite, inputs=inputs, command="predict") as tmp:
             task = bar.add_task("predicting", total=None)

@@ -67,6 +67,8 @@ def message_of(exc: BaseException) -> str:
     text = str(exc.args[0]) if isinstance(exc, KeyError) and len(exc.args) == 1 else str(exc)
     if isinstance(exc, OSError) and exc.filename is not None and str(exc.filename) not in text:
         text = f"{exc.filename}: {text}"
+    if isinstance(exc, UnicodeDecodeError):
+        text = f"an input file is not UTF-8 text (a binary file, or another encoding?): {text}"
     if isinstance(exc, EOFError):
         text = f"a compressed or binary file ended early (truncated?): {text}"
     text = " ".join(part.strip() for part in text.splitlines() if part.strip())
@@ -81,9 +83,13 @@ def message_of(exc: BaseException) -> str:
 
 
 def _known_types() -> tuple[type[BaseException], ...]:
+    from xml.etree.ElementTree import ParseError
+    from xml.parsers.expat import ExpatError
+
     from gmlearn.exceptions import GMLearnError
 
-    types: list[type[BaseException]] = [GMLearnError, OSError, ValueError, KeyError, EOFError, ImportError]
+    types: list[type[BaseException]] = [GMLearnError, OSError, ValueError, KeyError, EOFError, ImportError,
+                                        ExpatError, ParseError]
     try:
         import duckdb  # a store read through DuckDB: corrupt or missing Parquet part
 

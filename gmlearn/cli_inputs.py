@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["data_kind", "load_data", "read_flatfile_frame"]
+__all__ = ["data_kind", "load_data", "read_flatfile_frame", "read_table_file"]
 
 
 def data_kind(data: str | os.PathLike[str]) -> str:
@@ -37,6 +37,29 @@ def data_kind(data: str | os.PathLike[str]) -> str:
     msg = (f"--data {str(data)!r} is neither a feature store, a flatfile (CSV, CSV.gz, Parquet) nor a bundled "
            f"dataset; datasets: {datasets.available()}.")
     raise FileNotFoundError(msg)
+
+
+def read_table_file(path: str | os.PathLike[str]) -> Any:
+    """A CSV (optionally gzipped) or Parquet file as a DataFrame; an unreadable file raises an error naming it.
+
+    Raises
+    ------
+    FlatfileError
+        If the file is not a readable CSV or Parquet file.
+    """
+    import pandas as pd
+
+    from gmlearn.exceptions import FlatfileError
+
+    path = Path(path)
+    parquet = path.suffix.lower() in (".parquet", ".pq")
+    try:
+        return pd.read_parquet(path) if parquet else pd.read_csv(path)
+    except (ValueError, OSError, EOFError, pd.errors.ParserError) as exc:  # UnicodeDecodeError is a ValueError
+        kind = "Parquet" if parquet else "CSV"
+        detail = " ".join(str(exc).split())
+        raise FlatfileError(f"cannot be read as {kind} ({detail}); expected a UTF-8 CSV (optionally gzipped) or "
+                            "Parquet file.", file=str(path)) from exc
 
 
 def read_flatfile_frame(path: str | os.PathLike[str], fmt: str = "auto", imts: list[str] | None = None,

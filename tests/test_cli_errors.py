@@ -46,6 +46,14 @@ def store(shared_data, tmp_path_factory) -> Path:
     return folder / "store"
 
 
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory):
+    from gmlearn.gmpe.persistence import save_model
+    from gmlearn.gmpe.reference import OpenQuakeGMPE
+
+    return save_model(OpenQuakeGMPE("BooreEtAl2014"), tmp_path_factory.mktemp("model") / "bssa14")
+
+
 def _copy_store(store: Path, tmp_path: Path) -> Path:
     target = tmp_path / "store"
     shutil.copytree(store, target)
@@ -123,9 +131,27 @@ def _unknown_data(store, shared_data, tmp_path):
     return ["train", "--data", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "model")], "nope.csv"
 
 
+def _noise(name: str, args: list[str], needle: str | None = None):
+    """A command given a file of random bytes named ``name``."""
+    def build(store, shared_data, tmp_path):
+        path = tmp_path / name
+        path.write_bytes(b"\xe4\x00" + os.urandom(2000))
+        return [a.replace("NOISE", str(path)).replace("TMP", str(tmp_path)) for a in args], needle or name
+    return build
+
+
 CASES = {
     "ingest --store names a file (the input)": _store_is_a_file,
     "train --data that does not exist": _unknown_data,
+    "predict on random bytes (CSV)": _noise("rnd.csv", ["predict", "MODEL", "NOISE", "-o", "TMP/p.csv"]),
+    "predict on random bytes (Parquet, streamed)": _noise("rnd.parquet", ["predict", "MODEL", "NOISE", "-o", "TMP/p"]),
+    "train on random bytes": _noise("rnd.csv", ["train", "--data", "NOISE", "-o", "TMP/model"]),
+    "site tf on random bytes": _noise("layers.csv", ["site", "tf", "NOISE", "-o", "TMP/tf.csv"]),
+    "geodesy moment-rate on random bytes": _noise("strain.csv", ["geodesy", "moment-rate", "NOISE"]),
+    "catalog read on random bytes": _noise("cat.csv", ["catalog", "read", "NOISE"]),
+    "catalog hazard on a broken NRML": _noise("src.xml", ["catalog", "hazard", "NOISE", "--site", "174,-41"]),
+    "shakemap on a binary rupture file": _noise("rup.json", ["shakemap", "--rupture", "NOISE", "-o", "TMP/map"],
+                                                "not UTF-8 text"),
     "corrupt store part": _corrupt_part,
     "missing store part": _missing_part,
     "truncated gz catalogue": _truncated_catalog,
@@ -139,12 +165,13 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_error_is_one_line_exit_2(case, store, shared_data, tmp_path):
+def test_error_is_one_line_exit_2(case, store, shared_data, tmp_path, small_model):
     args, needle = CASES[case](store, shared_data, tmp_path)
+    args = [str(small_model) if a == "MODEL" else a for a in args]
     before = {p: p.stat().st_size for p in tmp_path.rglob("*") if p.is_file()}
     line = _error_line(runner.invoke(app, args))
     assert needle in line
-    assert not (tmp_path / "model").exists() and not (tmp_path / "src.xml").exists()  # no output on error
+    assert not any((tmp_path / name).exists() for name in ("model", "map", "p", "p.csv", "tf.csv"))  # no output
     assert {p: p.stat().st_size for p in tmp_path.rglob("*") if p.is_file()} == before  # nothing touched
 
 

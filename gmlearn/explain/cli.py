@@ -22,7 +22,6 @@ def read_table(data: str, region: str | None) -> tuple[object, str]:
     FileNotFoundError
         If ``data`` is neither an existing file nor a bundled dataset.
     """
-    import pandas as pd
 
     from gmlearn import datasets
 
@@ -33,7 +32,9 @@ def read_table(data: str, region: str | None) -> tuple[object, str]:
         table = FeatureStore(path).to_frame(dropna=False)
         label = f"feature store {path.name}"
     elif path.is_file():
-        table = pd.read_parquet(path) if path.suffix in (".parquet", ".pq") else pd.read_csv(path)
+        from gmlearn.cli_inputs import read_table_file
+
+        table = read_table_file(path)
         label = f"file {path.name}"
     elif data in datasets.available():
         table = datasets.load(data)

@@ -302,15 +302,15 @@ def moment_rate_cmd(
     output: OldOutput = None,
 ) -> None:
     """Geodetic moment rate of a strain table and the truncated G-R rates it implies."""
-    import pandas as pd
 
+    from gmlearn.cli_inputs import read_table_file
     from gmlearn.geodesy.moment import gr_from_moment_rate, regional_moment_rate
     from gmlearn.geodesy.selection import parse_region
 
     try:
         output = _out(out_path, output)
         _outputs(overwrite, [strain_csv], out=(output, [".csv"]))
-        strain = pd.read_csv(strain_csv)
+        strain = read_table_file(strain_csv)
         strain.attrs["units"] = "1/yr"
         total = regional_moment_rate(strain, parse_region(region), mu=mu, thickness_km=thickness_km)
         gr = gr_from_moment_rate(total["moment_rate"], b=b, m_min=m_min, m_max=m_max, coupling=coupling)

@@ -33,6 +33,7 @@ def tf(
     import numpy as np
     import pandas as pd
 
+    from gmlearn.cli_inputs import read_table_file
     from gmlearn.exceptions import GMLearnError
     from gmlearn.outputs import check_output
     from gmlearn.site.sh1d import Profile, konno_ohmachi, transfer_function
@@ -41,7 +42,7 @@ def tf(
     try:
         check_output(out, overwrite=overwrite, kind="file", inputs=[layers], suffixes=[".csv"])
         check_output(out.with_suffix(".png"), overwrite=overwrite, kind="file", inputs=[layers], suffixes=[".png"])
-        frame = pd.read_csv(layers)
+        frame = read_table_file(layers)
         missing = [c for c in ("thickness", "vs", "density", "damping") if c not in frame]
         if missing:
             raise ValueError(f"{layers.name} lacks column(s) {missing}; it has {list(frame.columns)}.")
