@@ -63,7 +63,7 @@ def message_of(exc: BaseException) -> str:
         return (f"this needs the optional dependency {module!r}, which is not installed; "
                 f"install it with: pip install 'gmlearn[{extra}]'")
     if isinstance(exc, ImportError):
-        return f"a required library failed to import: {exc}"
+        return str(exc) if "install" in str(exc) else f"a required library failed to import: {exc}"
     text = str(exc.args[0]) if isinstance(exc, KeyError) and len(exc.args) == 1 else str(exc)
     if isinstance(exc, OSError) and exc.filename is not None and str(exc.filename) not in text:
         text = f"{exc.filename}: {text}"
