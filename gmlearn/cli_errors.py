@@ -112,6 +112,15 @@ def fail(exc: BaseException) -> NoReturn:
 class ErrorHandlingGroup(TyperGroup):
     """The root ``gmlearn`` group: any exception a command lets escape ends in one line and exit 2."""
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Accept ``--debug`` anywhere on the line (``gmlearn train ... --debug``), not only before the command."""
+        if "--debug" in args[1:]:
+            head, tail = args[:1], args[1:]
+            cut = tail.index("--") if "--" in tail else len(tail)
+            if "--debug" in tail[:cut]:
+                args = ["--debug", *head, *[a for a in tail[:cut] if a != "--debug"], *tail[cut:]]
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: Any) -> Any:
         set_debug(bool(ctx.params.get("debug")))
         try:

@@ -177,8 +177,9 @@ def test_error_is_one_line_exit_2(case, store, shared_data, tmp_path, small_mode
 
 def test_debug_flag_and_env_show_the_traceback(store, shared_data, tmp_path, monkeypatch):
     args, needle = _truncated_catalog(store, shared_data, tmp_path)
-    res = runner.invoke(app, ["--debug", *args])
-    assert res.exit_code == 2 and "Traceback" in res.output and needle in res.output
+    for line in (["--debug", *args], [*args, "--debug"]):  # before the command or anywhere after it
+        res = runner.invoke(app, line)
+        assert res.exit_code == 2 and "Traceback" in res.output and needle in res.output
     monkeypatch.setenv("GMLEARN_DEBUG", "1")
     res = runner.invoke(app, args)
     assert res.exit_code == 2 and "Traceback" in res.output
