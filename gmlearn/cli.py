@@ -355,8 +355,9 @@ def predict(
 ) -> None:
     """Predict ln mean, tau, phi, sigma (and the median) for every row of a table, flatfile or store.
 
-    Parquet or feature-store input with an output that is not a .csv (nor a .parquet file, for a store)
-    is streamed in bounded memory into a folder of Parquet parts (columns <IMT>_ln_mean, _tau, _phi, _sigma), locally or on Dask with --scheduler.
+    Parquet or feature-store input with an output that is not a .csv (nor a .parquet file, for a
+    store) is streamed in bounded memory into a folder of Parquet parts (columns <IMT>_ln_mean,
+    _tau, _phi, _sigma), locally or on Dask with --scheduler.
     """
     import numpy as np
     import pandas as pd
