@@ -11,8 +11,9 @@ An existing output is refused unless ``--overwrite`` is given, and even then
 It never replaces a feature store, an input of the command, a folder holding an
 input, the current folder or one of its parents, the home folder or the root, a
 symbolic link, or a folder that is not marked. A folder is replaced whole and
-atomically: the new one is built in a hidden sibling folder, then renamed into
-place (the old one is removed only after the swap).
+atomically: the new one is built in a hidden sibling folder, then exchanged with the
+old one in one step (``renameat2(RENAME_EXCHANGE)`` on Linux; elsewhere two renames),
+and the old one is removed only after the swap.
 """
 
 from __future__ import annotations
@@ -213,10 +214,31 @@ def _umask() -> int:
     return mask
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    done = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return done == 0
+
+
 def _swap(staging: Path, path: Path) -> None:
-    """Rename ``staging`` onto ``path``; an existing ``path`` is set aside first and removed after."""
+    """Put ``staging`` at ``path``; an existing ``path`` is exchanged atomically where the OS can, then removed."""
     if not path.exists():
         os.replace(staging, path)
+        return
+    if _exchange(staging, path):  # staging now holds the old output
+        shutil.rmtree(staging, ignore_errors=True)
         return
     old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".gmlearn-old", dir=path.parent))
     os.rmdir(old)

@@ -155,3 +155,27 @@ def test_output_folder_restores_marker_dropped_by_writer(tmp_path):
         tmp.mkdir()
         (tmp / "part-0.parquet").write_bytes(b"PAR1")
     assert is_gmlearn_folder(out)
+
+
+@pytest.mark.parametrize("exchange", [True, False])
+def test_swap_by_exchange_or_by_two_renames(tmp_path, monkeypatch, exchange):
+    """On Linux the old and new folders trade places in one renameat2 call; elsewhere two renames do it."""
+    import os
+
+    import gmlearn.outputs as outputs
+
+    out = tmp_path / "out"
+    with output_folder(out, overwrite=False) as tmp:
+        (tmp / "old.csv").write_text("1")
+    if exchange:
+        def no_replace(*args, **kwargs):
+            raise AssertionError("an existing folder must be exchanged, not renamed away")
+
+        monkeypatch.setattr(outputs.os, "replace", no_replace)
+    else:
+        monkeypatch.setattr(outputs, "_exchange", lambda a, b: False)
+        monkeypatch.setattr(outputs.os, "replace", os.replace)
+    with output_folder(out, overwrite=True) as tmp:
+        (tmp / "new.csv").write_text("2")
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "new.csv"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
