@@ -43,13 +43,16 @@ from gmlearn.gmpe.domain import TrainingDomain
 from gmlearn.gmpe.imbalance import density_weights, pseudo_records
 from gmlearn.gmpe.prediction import Prediction
 
-__all__ = ["MixedEffectsBoostedModel", "DEFAULT_FEATURES", "STATION_MODES", "PHYSICAL_SCALING"]
+__all__ = ["MixedEffectsBoostedModel", "DEFAULT_FEATURES", "DATA_ONLY_FEATURES", "STATION_MODES", "PHYSICAL_SCALING"]
 
 #: Default features of the boosted models. ``rrup`` and ``ztor`` are left out: on a
 #: rupture that grows with magnitude they first grow, then shrink (the top of a large
 #: rupture reaches the surface), so a learner reading them cannot scale monotonically
 #: with magnitude; the physics base reads them instead.
 DEFAULT_FEATURES: tuple[str, ...] = ("mag", "rjb", "vs30", "z1pt0", "hypo_depth", "rake", "dip")
+
+#: Features of the unconstrained data-only tree (``base=None, scaling="free"``), the default of earlier releases.
+DATA_ONLY_FEATURES: tuple[str, ...] = ("mag", "rrup", "rjb", "vs30", "z1pt0", "hypo_depth", "ztor", "rake", "dip")
 
 #: ``scaling="physical"``: ln IM rises with magnitude and hypocentral depth (deeper
 #: sources of the same size radiate more high-frequency energy at the same distance)
