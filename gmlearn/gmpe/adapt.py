@@ -38,8 +38,10 @@ from gmlearn.gmpe.prediction import Prediction
 __all__ = ["PRIOR_SD", "TERMS", "REFERENCE_DISTANCE_KM", "fit_region_terms", "region_design", "AdaptedModel", "adapt"]
 
 #: Region terms and the prior standard deviation of each coefficient (ln units;
-#: per 100 km for the anelastic term; per ln unit of vs30/760 for the site term).
-PRIOR_SD: dict[str, float] = {"constant": 0.5, "anelastic": 0.3, "vs30": 0.3}
+#: per 100 km for the anelastic term; per ln unit of vs30/760 for the site term):
+#: the size of the regional adjustments published GMPEs carry (NGA-West2 regional
+#: constants and anelastic terms of a few tenths of a ln unit).
+PRIOR_SD: dict[str, float] = {"constant": 0.3, "anelastic": 0.2, "vs30": 0.2}
 TERMS: tuple[str, ...] = tuple(PRIOR_SD)
 #: Distance at which the anelastic adjustment is zero (km).
 REFERENCE_DISTANCE_KM = 50.0
