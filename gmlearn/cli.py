@@ -440,5 +440,22 @@ def _register_products() -> None:
 
 _register_products()
 
+
+def main() -> None:
+    """The ``gmlearn`` command: ``app`` with one-line errors for optional dependencies that are not installed."""
+    import sys
+
+    from gmlearn.extras import missing_extra_message
+
+    try:
+        app()
+    except ImportError as exc:
+        msg = missing_extra_message(exc, "gmlearn " + " ".join(a for a in sys.argv[1:3] if not a.startswith("-")))
+        if msg is None:
+            raise
+        console.print(f"[bold red]error:[/] {escape(msg)}", soft_wrap=True, highlight=False)
+        raise SystemExit(2) from None
+
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()
