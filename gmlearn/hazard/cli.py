@@ -64,7 +64,7 @@ def run(
     plots: Annotated[bool, typer.Option(help="Write PNG plots with the CSV files.")] = True,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print OpenQuake's log.")] = False,
 ) -> None:
-    """Run a classical, scenario or event-based job in process and export its results."""
+    """Run a classical, scenario, event-based or disaggregation job in process and export its results."""
     from gmlearn.exceptions import GMLearnError
     from gmlearn.hazard.runner import run as run_job
 

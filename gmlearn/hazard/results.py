@@ -49,7 +49,7 @@ class HazardResult:
     Attributes
     ----------
     calc_id
-        OpenQuake calculation id (in gmlearn's local job database).
+        OpenQuake calculation id (in the job database the run used: OpenQuake's own by default).
     calculation_mode
         ``classical``, ``scenario``, ``event_based`` ...
     datastore
