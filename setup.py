@@ -3,7 +3,8 @@
 - ``gmlearn-openquake.pth`` goes to the root of the wheel (site-packages): its
   one line, ``import _gmlearn_openquake``, lets stock OpenQuake resolve
   ``[GMLearnGSIM]`` lazily (see that module). setuptools has no declarative
-  way to put a file at the top of site-packages.
+  way to put a file at the top of site-packages. Editable installs
+  (``pip install -e .``) get it too (``editable_wheel_with_pth``).
 - ``docs/examples/hazard_*`` (the example OpenQuake jobs) are copied into
   ``gmlearn/hazard/example_jobs/`` so an installed wheel runs ``gmlearn demo``
   (:mod:`gmlearn.hazard.examples` finds them there or in a checkout).
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.build_py import build_py
+from setuptools.command.editable_wheel import editable_wheel
 
 HERE = Path(__file__).parent
 PTH = "gmlearn-openquake.pth"
@@ -48,4 +50,33 @@ class build_py_with_pth(build_py):  # noqa: N801 - setuptools command naming
         return {**super().get_output_mapping(), **self._extra()}
 
 
-setup(cmdclass={"build_py": build_py_with_pth})
+class _StrategyWithPth:
+    """Wraps an editable-install strategy so the editable wheel also carries the .pth file."""
+
+    def __init__(self, strategy: object) -> None:
+        self.strategy = strategy
+
+    def __enter__(self) -> "_StrategyWithPth":
+        self.strategy.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> object:
+        return self.strategy.__exit__(*exc)
+
+    def __call__(self, wheel: object, files: list[str], mapping: dict[str, str]) -> None:
+        self.strategy(wheel, files, mapping)
+        wheel.writestr(PTH, (HERE / PTH).read_text())
+
+
+class editable_wheel_with_pth(editable_wheel):  # noqa: N801 - setuptools command naming
+    """``pip install -e .`` (``make install``) gets the start-up hook too; the hook module
+    itself is found through the editable finder, whose .pth sorts (and runs) first."""
+
+    def _select_strategy(self, *args: object, **kwargs: object) -> object:
+        return _StrategyWithPth(super()._select_strategy(*args, **kwargs))
+
+
+cmdclass = {"build_py": build_py_with_pth}
+if hasattr(editable_wheel, "_select_strategy"):  # a private setuptools method: without it, no hook in editable installs
+    cmdclass["editable_wheel"] = editable_wheel_with_pth
+setup(cmdclass=cmdclass)

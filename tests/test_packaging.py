@@ -85,6 +85,19 @@ def test_wheel_carries_the_openquake_hook_the_example_jobs_and_the_data(wheel: P
     assert "gmlearn = gmlearn.cli:main" in entry
 
 
+def test_editable_install_carries_the_openquake_hook_too(tmp_path: Path) -> None:
+    code = "import sys; from setuptools import build_meta; print(build_meta.build_editable(sys.argv[1]))"
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, env=_clean_env(), capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    with zipfile.ZipFile(tmp_path / out.stdout.strip().splitlines()[-1]) as zf:
+        names = zf.namelist()
+        assert zf.read("gmlearn-openquake.pth").decode().strip() == "import _gmlearn_openquake"
+    # the editable finder (which maps _gmlearn_openquake to the checkout) is installed by a .pth that runs first
+    finder_pth = next(n for n in names if n.startswith("__editable__") and n.endswith(".pth"))
+    assert sorted([finder_pth, "gmlearn-openquake.pth"])[0] == finder_pth
+
+
 def test_installed_wheel_loads_only_the_hook_at_startup(venv: Path, tmp_path: Path) -> None:
     code = ("import sys, gmlearn, gmlearn.hazard.examples as ex; "
             "print(gmlearn.__file__); print(ex.example_dir()); "
