@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python benchmarks/ecosystem.py [--startup-runs 40] [--parts stock_openquake,wheel_demo,python_startup]
+    python benchmarks/ecosystem.py [--startup-runs 200] [--parts stock_openquake,wheel_demo,python_startup]
 
 Each part is a function ``part_<name>(env) -> (rows, summary)``; the summary of
 the file merges them. A part whose function is not defined here records
@@ -22,8 +22,9 @@ the file merges them. A part whose function is not defined here records
 * ``wheel_demo``: ``gmlearn demo --quick`` from the wheel, run in an empty
   folder outside the checkout; ok when every stage of the package ran.
 * ``python_startup``: ``python -c pass`` in the fresh venv with and without the
-  gmlearn wheel (same interpreter and path file), interleaved runs, median
-  wall time; plus ``-X importtime`` of the start-up hook ``_gmlearn_openquake``.
+  gmlearn wheel (same interpreter and path file), ``--startup-runs`` interleaved
+  pairs; the delta is the median of the paired differences (wall time). Plus
+  ``-X importtime`` of the start-up hook ``_gmlearn_openquake``.
 
 Writes benchmarks/results/ecosystem.json.
 """
@@ -202,7 +203,8 @@ def part_python_startup(env: Env) -> tuple[list[dict[str, Any]], dict[str, Any]]
                          text=True, env=_clean_env())
     hook = [line for line in out.stderr.splitlines() if re.search(r"\|\s*_gmlearn_openquake\s*$", line)]
     hook_us = int(hook[0].split("|")[1]) if hook else None
-    delta = statistics.median(with_gm) - statistics.median(bare)
+    # interleaved pairs share the machine's load of the moment: the median paired difference is the estimate
+    delta = statistics.median(a - b for a, b in zip(with_gm, bare))
     rows = [{"part": "python_startup", "venv": name, "runs": len(t), "median_ms": round(statistics.median(t), 2),
              "p10_ms": round(float(np.percentile(t, 10)), 2), "p90_ms": round(float(np.percentile(t, 90)), 2)}
             for name, t in (("without gmlearn", bare), ("with gmlearn wheel", with_gm))]
@@ -230,7 +232,7 @@ def _print(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--startup-runs", type=int, default=40)
+    parser.add_argument("--startup-runs", type=int, default=200)
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma list of {list(PARTS)}")
     args = parser.parse_args()
     wanted = [p.strip() for p in args.parts.split(",") if p.strip()]
