@@ -28,11 +28,25 @@ def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "OQ_DATABASE")}
 
 
+def _source_copy(dest: Path) -> Path:
+    """The files a build reads, copied, so builds never share the checkout's build/ folder (parallel workers)."""
+    import shutil
+
+    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "_gmlearn_openquake.py",
+                 "gmlearn-openquake.pth"):
+        shutil.copy2(ROOT / name, dest / name)
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    shutil.copytree(ROOT / "gmlearn", dest / "gmlearn", ignore=skip)
+    shutil.copytree(EXAMPLES, dest / "docs" / "examples", ignore=skip)
+    return dest
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    source = _source_copy(tmp_path_factory.mktemp("source"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out),
-                    str(ROOT)], check=True, capture_output=True, timeout=300, env=_clean_env())
+                    str(source)], check=True, capture_output=True, timeout=300, env=_clean_env())
     [built] = out.glob("gmlearn-*.whl")
     return built
 
@@ -87,8 +101,10 @@ def test_wheel_carries_the_openquake_hook_the_example_jobs_and_the_data(wheel: P
 
 def test_editable_install_carries_the_openquake_hook_too(tmp_path: Path) -> None:
     code = "import sys; from setuptools import build_meta; print(build_meta.build_editable(sys.argv[1]))"
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, env=_clean_env(), capture_output=True,
-                         text=True, timeout=300)
+    (tmp_path / "source").mkdir()
+    source = _source_copy(tmp_path / "source")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=source, env=_clean_env(),
+                         capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     with zipfile.ZipFile(tmp_path / out.stdout.strip().splitlines()[-1]) as zf:
         names = zf.namelist()
@@ -151,6 +167,7 @@ def test_stock_oq_engine_runs_every_example_job_kind(venv: Path, tmp_path: Path,
         assert expected in fh and fh[expected]
 
 
+@pytest.mark.slow  # about 20 s; test_installed_wheel_loads_only_the_hook_at_startup finds the packaged job fast
 def test_wheel_runs_the_demo_hazard_stage_outside_the_checkout(venv: Path, tmp_path: Path) -> None:
     import json
 
