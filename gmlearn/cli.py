@@ -165,8 +165,8 @@ def evaluate(
     out: Path = typer.Option(Path("gmlearn-evaluation"), "--out", "-o", help="Output folder."),
 ) -> None:
     """Score OpenQuake GMPEs and a plain XGBoost on a store: RMS, tau, phi, LLH, EDR, coverage, plots."""
-    from gmlearn.exceptions import GMLearnError
     from gmlearn.evaluation.yardstick import run_evaluation
+    from gmlearn.exceptions import GMLearnError
 
     imt_list = [i.strip() for i in _split_imts(imts)]
     try:
@@ -234,9 +234,9 @@ def train(
     scheduler: str | None = typer.Option(None, "--scheduler", help="Train on Dask: 'local' (a LocalCluster) or a scheduler address such as tcp://host:8786 (tree and monotone)."),
 ) -> None:
     """Train a mixed-effects regressor and save it as a folder of data (JSON + XGBoost UBJ or NetCDF draws)."""
+    from gmlearn.evaluation.yardstick import resolve_gmpes
     from gmlearn.exceptions import GMLearnError
     from gmlearn.gmpe.persistence import save_model
-    from gmlearn.evaluation.yardstick import resolve_gmpes
     from gmlearn.store import FeatureStore
 
     if model not in MODELS:
