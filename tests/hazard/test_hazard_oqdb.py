@@ -55,9 +55,11 @@ def test_run_records_its_calculation_and_outputs_in_openquakes_database(own_db: 
     assert [tuple(r) for r in logs.dbcmd("SELECT id, status, calculation_mode FROM job ORDER BY id")] == [
         (1, "complete", "scenario"), (2, "complete", "scenario")]
     assert any("Ground Motion Fields" in line for line in logs.dbcmd("list_outputs", 2, False))
-    with datastore.read(2) as ds:  # what `oq export gmf_data 2` does
+    with datastore.read(2) as ds:  # what `oq export gmf_data 2 -d DIR` does
+        (own_db / "export").mkdir()
+        ds.export_dir = str(own_db / "export")
         files = export(("gmf_data", "csv"), ds)
-    assert files and all(Path(f).is_file() for f in files)
+    assert files and all(Path(f).is_file() and Path(f).parent == own_db / "export" for f in files)
 
 
 @pytest.mark.slow
