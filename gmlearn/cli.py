@@ -540,5 +540,12 @@ def _register_products() -> None:
 
 _register_products()
 
-if __name__ == "__main__":  # pragma: no cover
+
+def main() -> None:
+    """The ``gmlearn`` command: ``app``, whose group turns every error (a missing optional dependency
+    included, named with its extra) into one line and exit code 2 (:mod:`gmlearn.cli_errors`)."""
     app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

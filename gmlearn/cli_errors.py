@@ -20,19 +20,8 @@ __all__ = ["EXTRAS", "ErrorHandlingGroup", "debug_enabled", "fail", "message_of"
 
 console = Console(stderr=True)
 
-# top-level module -> the gmlearn extra that installs it (pyproject.toml [project.optional-dependencies])
-EXTRAS = {
-    "torch": "waveform",
-    "safetensors": "waveform",
-    "pymc": "bnn",
-    "arviz": "bnn",
-    "pytensor": "bnn",
-    "dask": "distributed",
-    "distributed": "distributed",
-    "shap": "explain",
-    "onnxruntime": "bench",
-    "mkdocs": "docs",
-}
+from gmlearn.extras import EXTRAS, missing_extra_message  # noqa: E402 - the one table of optional modules
+
 _STATE = {"debug": False}
 
 
@@ -46,22 +35,11 @@ def set_debug(value: bool) -> None:
     _STATE["debug"] = bool(value)
 
 
-def _missing_module(exc: BaseException) -> str | None:
-    name = getattr(exc, "name", None)
-    if isinstance(exc, ImportError) and name:
-        top = name.split(".")[0]
-        if top in EXTRAS:
-            return top
-    return None
-
-
 def message_of(exc: BaseException) -> str:
     """One line that names the problem: the exception's message, its lines joined."""
-    module = _missing_module(exc)
-    if module is not None:
-        extra = EXTRAS[module]
-        return (f"this needs the optional dependency {module!r}, which is not installed; "
-                f"install it with: pip install 'gmlearn[{extra}]'")
+    extra_message = missing_extra_message(exc)
+    if extra_message is not None:
+        return extra_message
     if isinstance(exc, ImportError):
         return str(exc) if "install" in str(exc) else f"a required library failed to import: {exc}"
     text = str(exc.args[0]) if isinstance(exc, KeyError) and len(exc.args) == 1 else str(exc)

@@ -66,14 +66,14 @@ def run(
     job_ini: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="OpenQuake job file (job.ini).")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder for CSV tables and PNG plots (replaced whole).")] = None,
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Override a job parameter: name=value (repeatable).")] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Job database and datastore folder (default $GMLEARN_DATA_DIR/hazard or ~/.gmlearn/hazard).")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Private job database and datastore folder (default: OpenQuake's own, ~/oqdata, seen by oq engine --lhc and oq export; $GMLEARN_DATA_DIR/hazard when that is set).")] = None,
     distribute: Annotated[str | None, typer.Option(help="OpenQuake distribution: no | processpool (default: OQ_DISTRIBUTE).")] = None,
     plots: Annotated[bool, typer.Option(help="Write PNG plots with the CSV files.")] = True,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print OpenQuake's log.")] = False,
     overwrite: Overwrite = False,
     export: Annotated[Path | None, typer.Option("--export", "-e", hidden=True)] = None,  # older spelling of --out
 ) -> None:
-    """Run a classical, scenario or event-based job in process and export its results."""
+    """Run a classical, scenario, event-based or disaggregation job in process and export its results."""
     import contextlib
 
     from gmlearn.exceptions import GMLearnError
