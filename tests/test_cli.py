@@ -88,6 +88,20 @@ def test_train_and_predict(tmp_path, nzsmd_crustal):
     assert res.exit_code == 2 and "PGV" in res.output
     res = runner.invoke(app, ["train", "--model", "forest", "--out", str(tmp_path / "x")])
     assert res.exit_code == 2 and "forest" in res.output
+    meta = json.loads((model_dir / "metadata.json").read_text())
+    assert meta["anchor"]["base"] == ["BooreEtAl2014", "CampbellBozorgnia2014", "ChiouYoungs2014"]  # --base auto
+    assert meta["params"]["extrapolation"] == "base"
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--extrapolation", "clip"], "'extrapolation' parameter"),
+    (["--model", "hybrid", "--base", "none"], "needs a physics base"),
+    (["--base", "NoSuchGMPE"], "NoSuchGMPE"),
+])
+def test_train_physics_options_are_checked(tmp_path, args, needle):
+    res = runner.invoke(app, ["train", "--data", "nzsmd", "--imts", "PGA", *args, "--out", str(tmp_path / "m")])
+    assert res.exit_code == 2 and needle in " ".join(res.output.split()), res.output
+    assert not (tmp_path / "m").exists()
 
 
 def test_minimal_generic_flatfile_and_clean_errors(tmp_path):
