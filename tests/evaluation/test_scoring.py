@@ -18,12 +18,11 @@ from gmlearn.evaluation.scoring import (
     edr,
     event_kfold,
     llh,
-    plot_model_comparison,
-    plot_residual_trends,
     residual_table,
     rms,
     score,
 )
+from gmlearn.evaluation.plots import plot_model_comparison, plot_residual_trends
 from gmlearn.evaluation.metrics import folded_normal_mean
 from gmlearn.gmpe.prediction import Prediction
 
