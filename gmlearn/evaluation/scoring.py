@@ -262,7 +262,7 @@ def event_kfold(
     if ids.ndim != 1 or pd.isna(ids).any():
         msg = "The 'event_ids' parameter of event_kfold must be 1-D without missing ids."
         raise ValueError(msg)
-    codes, uniques = pd.factorize(ids)
+    codes, uniques = pd.factorize(ids, sort=True)  # sorted: GroupKFold's own order of the ids
     if not (isinstance(n_splits, (int, np.integer)) and 2 <= n_splits <= len(uniques)):
         msg = (
             f"The 'n_splits' parameter of event_kfold must be an int in [2, {len(uniques)}] "

@@ -403,9 +403,13 @@ class GroundMotionModel(RegressorMixin, BaseEstimator):
         """Predict ln IM mean, tau, phi and sigma for every row of ``table``."""
         raise NotImplementedError
 
+    def _needs_fit(self) -> bool:
+        """Whether ``predict`` needs a fit first: True for every class with its own ``fit``."""
+        return type(self).fit is not GroundMotionModel.fit
+
     def __sklearn_is_fitted__(self) -> bool:
-        """True once :meth:`fit` has run (or a saved model was loaded): the model knows its ``imts_``."""
-        return hasattr(self, "imts_")
+        """True once :meth:`fit` has run or a saved model was loaded (the model knows its ``imts_``), or when no fit is needed."""
+        return hasattr(self, "imts_") or not self._needs_fit()
 
     def get_params(self, deep: bool = True) -> dict:
         """Constructor arguments (scikit-learn convention).
@@ -482,6 +486,7 @@ class GroundMotionModel(RegressorMixin, BaseEstimator):
     def __sklearn_tags__(self) -> Any:
         """scikit-learn estimator tags: a multi-output regressor of DataFrames with named columns."""
         tags = super().__sklearn_tags__()
+        tags.requires_fit = self._needs_fit()
         tags.input_tags.allow_nan = False
         tags.input_tags.string = True  # event_id and station_id are text keys
         tags.target_tags.required = True

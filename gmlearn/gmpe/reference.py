@@ -89,11 +89,9 @@ class OpenQuakeGMPE(GroundMotionModel):
         """Constructor arguments: ``gsim`` and the GSIM's own keyword arguments."""
         return {"gsim": self.gsim, **self.gsim_kwargs}
 
-    def __sklearn_tags__(self) -> Any:
-        """As every model, except that a published GMPE predicts without being fitted."""
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        return tags
+    def _needs_fit(self) -> bool:
+        """A published GMPE predicts without being fitted."""
+        return False
 
     def set_params(self, **params: Any) -> "OpenQuakeGMPE":
         """Set ``gsim`` or any GSIM argument (a new name becomes a GSIM argument); return ``self``."""
