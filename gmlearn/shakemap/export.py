@@ -13,7 +13,7 @@ import pandas as pd
 
 from gmlearn.shakemap.errors import ShakemapError
 
-__all__ = ["to_dataset", "write_netcdf", "read_netcdf", "cf_dataset", "cf_encoding", "write_csv", "write_geojson", "write_png", "write_all", "contour_levels",
+__all__ = ["to_dataset", "write_netcdf", "read_netcdf", "cf_dataset", "cf_encoding", "cf_compliance", "write_csv", "write_geojson", "write_png", "write_all", "contour_levels",
            "FORMATS"]
 
 #: Output formats of :func:`write_all` (``gridxml``: USGS ShakeMap 4 grid.xml and uncertainty.xml).
@@ -85,7 +85,7 @@ def to_dataset(sites: Any, table: pd.DataFrame, imts: Sequence[str], prior: Any,
     else:
         n = len(table)
         dims = ("imt", "site")
-        coords = {"imt": imts, "site": np.arange(n), "lon": ("site", table["lon"].to_numpy()),
+        coords = {"imt": imts, "site": np.arange(n, dtype=np.int32), "lon": ("site", table["lon"].to_numpy()),
                   "lat": ("site", table["lat"].to_numpy())}
 
         def shape(a: np.ndarray) -> np.ndarray:
@@ -407,3 +407,27 @@ def _write_into(shakemap: Any, folder: Path, formats: Sequence[str], say: Callab
             say(f"writing {name}")
             files.append(write_netcdf(obj, folder / name))
     return [p.name for p in files]
+
+
+def cf_compliance(path: str | Path, *, standard: str = "cf:1.8") -> dict[str, Any]:
+    """Check a netCDF file with the IOOS compliance checker (``pip install compliance-checker``).
+
+    Returns
+    -------
+    dict
+        ``errors`` (failed check groups plus checker exceptions), ``scored`` and
+        ``possible`` points, and ``messages`` (what failed).
+    """
+    try:
+        from compliance_checker.runner import CheckSuite
+    except ImportError as exc:
+        msg = "cf_compliance needs the IOOS compliance checker: pip install compliance-checker (in gmlearn's 'test' extra)."
+        raise ImportError(msg) from exc
+    suite = CheckSuite()
+    suite.load_all_available_checkers()
+    groups, exceptions = suite.run_all(suite.load_dataset(str(path)), [standard], skip_checks=[])[standard]
+    failed = [g for g in groups if isinstance(g.value, tuple) and g.value[0] < g.value[1] or g.value is False]
+    scored = sum(g.value[0] if isinstance(g.value, tuple) else int(bool(g.value)) for g in groups)
+    possible = sum(g.value[1] if isinstance(g.value, tuple) else 1 for g in groups)
+    messages = [f"{g.name}: {m}" for g in failed for m in g.msgs] + [f"checker exception in {k}: {v[0]}" for k, v in exceptions.items()]
+    return {"errors": len(failed) + len(exceptions), "scored": int(scored), "possible": int(possible), "messages": messages}
