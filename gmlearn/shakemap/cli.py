@@ -30,8 +30,8 @@ def resolve_model(spec: str) -> Any:
         from gmlearn.gmpe.persistence import load_model
 
         return load_model(path)
-    from gmlearn.gmpe.reference import OpenQuakeGMPE
     from gmlearn.evaluation.yardstick import resolve_gmpes
+    from gmlearn.gmpe.reference import OpenQuakeGMPE
 
     return OpenQuakeGMPE(resolve_gmpes([spec])[spec])
 

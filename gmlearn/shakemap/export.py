@@ -105,7 +105,7 @@ def to_dataset(sites: Any, table: pd.DataFrame, imts: Sequence[str], prior: Any,
         note = {"comment": f"from {layer['imt']} by the GMICE {layer['gmice']} (Worden et al. 2012)"}
         data["mmi"] = (site_dims, shape(layer["mmi"]), {**_VAR_ATTRS["mmi"], **note})
         data["mmi_sigma"] = (site_dims, shape(layer["mmi_sigma"]), {**_VAR_ATTRS["mmi_sigma"], **note})
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     attrs = {
         "Conventions": "CF-1.8",
         "title": "gmlearn scenario shakemap",
@@ -280,10 +280,8 @@ def write_png(ds: Any, path: str | Path, imt: str, stations: pd.DataFrame | None
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    from matplotlib.colors import LogNorm
+    from matplotlib.colors import LogNorm, Normalize
     from matplotlib.figure import Figure
-
-    from matplotlib.colors import Normalize
 
     median = _layer(ds, imt)
     sigma = _layer(ds, imt, "sigma")

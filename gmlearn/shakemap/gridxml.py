@@ -73,7 +73,7 @@ def _header(ds: Any, bias: dict, fields: list[str]) -> list[str]:
 
     rup = json.loads(ds.attrs.get("rupture", "{}"))
     lats, lons = ds["lat"].to_numpy(), ds["lon"].to_numpy()
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     dlon = float(np.diff(lons).mean()) if lons.size > 1 else 0.0
     dlat = float(np.diff(lats).mean()) if lats.size > 1 else 0.0
     lines = [

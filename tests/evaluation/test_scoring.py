@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from scipy import integrate, stats
 
-from gmlearn.exceptions import MissingColumnError, ModelError
+from gmlearn.evaluation.metrics import folded_normal_mean
+from gmlearn.evaluation.plots import plot_model_comparison, plot_residual_trends
 from gmlearn.evaluation.scoring import (
     SCORE_COLUMNS,
     coverage,
@@ -22,8 +23,7 @@ from gmlearn.evaluation.scoring import (
     rms,
     score,
 )
-from gmlearn.evaluation.plots import plot_model_comparison, plot_residual_trends
-from gmlearn.evaluation.metrics import folded_normal_mean
+from gmlearn.exceptions import MissingColumnError, ModelError
 from gmlearn.gmpe.prediction import Prediction
 
 IMTS = ("PGA", "SA(1.0)")
