@@ -50,7 +50,13 @@ def data_ingest(
     fmt: str = typer.Option("auto", "--format", "-f", help="auto | nzsmd | ngawest2 | generic"),
     component: str | None = typer.Option(None, help="NZSMD component: RotD50, RotD100, GeoMean, Vert (default: from the header)."),
     pgv_unit: str | None = typer.Option(None, help="PGV unit of a generic flatfile: cm/s, m/s or mm/s (default cm/s)."),
-    derive: bool = typer.Option(True, help="Fill missing z1pt0, z2pt5, ztor, width, rx, ry0 (flagged)."),
+    derive: bool = typer.Option(True, help="Fill missing z1pt0, z2pt5, ztor, width, rrup, rjb, rx, ry0 (flagged)."),
+    drop_incomplete: bool = typer.Option(
+        False, help="Generic flatfiles: drop records without event/station id, magnitude or vs30 (counted) instead of failing.",
+    ),
+    drop_distance_mismatch: bool = typer.Option(
+        False, help="Drop records whose coordinates contradict their repi by > max(5 km, 5 %) instead of failing.",
+    ),
 ) -> None:
     """Validate flatfiles and append them to a feature store (atomic: all or nothing per file)."""
     from gmlearn.exceptions import GMLearnError
@@ -60,17 +66,22 @@ def data_ingest(
     fs = None
     try:
         for file in files:
-            kwargs: dict = {}
+            kwargs: dict = {"on_distance_mismatch": "drop" if drop_distance_mismatch else "raise"}
             if component is not None:
                 kwargs["component"] = component
             if pgv_unit is not None:
                 kwargs["pgv_unit"] = pgv_unit
+            if drop_incomplete:
+                kwargs["drop_incomplete"] = True
             with console.status(f"reading {file.name}"):
                 try:
                     table = read_flatfile(file, format=fmt, **kwargs)
                 except TypeError as exc:  # an option the chosen reader does not take
                     msg = f"{file.name}: option not accepted by the {table_format(file, fmt)} reader ({exc}); --component is for NZSMD files, --pgv-unit for generic ones."
                     raise ValueError(msg) from None
+            from gmlearn.store.readers import report_of
+
+            console.print(escape(str(report_of(table))), highlight=False, soft_wrap=True)
             if fs is None:  # create the store only once the first file has passed validation
                 fs = FeatureStore(store) if (store / "manifest.json").exists() else FeatureStore.create(store)
             with console.status(f"writing {len(table)} records to {store}"):

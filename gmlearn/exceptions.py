@@ -90,5 +90,9 @@ class ModelError(GMLearnError, ValueError):
     """A model was configured or used wrongly (unknown GSIM, unfitted model, ...)."""
 
 
+class ExtrapolationError(ModelError):
+    """Inputs lie outside a model's training domain and its policy is ``extrapolation="raise"``."""
+
+
 class OutOfRangeWarning(UserWarning):
     """An input lies outside a model's applicability or fitted range."""

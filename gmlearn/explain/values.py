@@ -234,10 +234,10 @@ def _tree(model: Any, table: pd.DataFrame, imt: str, feats: tuple[str, ...], int
     expected = float(np.ravel(explainer.expected_value)[0])
     bias = float(getattr(model, "effects_", {}).get(imt, {}).get("bias", 0.0))
     n = len(table)
-    if type(model).__name__ == "HybridGMM":
+    if getattr(model, "base", None) is not None and hasattr(model, "_base"):
         base = np.asarray(model._base(table, [imt])[0], dtype=float)
-        weight = np.asarray(model._weight(table), dtype=float)
-        label = f"{model.base} base term"
+        weight = np.ones(n)
+        label = f"{'+'.join(model.anchor_.base)} base term"
     else:
         base, weight, label = np.zeros(n), np.ones(n), ""
     inter = None

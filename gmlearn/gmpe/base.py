@@ -403,6 +403,16 @@ class GroundMotionModel(RegressorMixin, BaseEstimator):
         """Predict ln IM mean, tau, phi and sigma for every row of ``table``."""
         raise NotImplementedError
 
+    def adapt(self, table: pd.DataFrame, imts: str | Iterable[str] | None = None, *,
+              prior_sd: Mapping[str, float] | None = None) -> "GroundMotionModel":
+        """Adapt this model to a target region from its records (:mod:`gmlearn.gmpe.adapt`).
+
+        Returns a new :class:`~gmlearn.gmpe.adapt.AdaptedModel`; ``self`` is not changed.
+        """
+        from gmlearn.gmpe.adapt import adapt
+
+        return adapt(self, table, imts, prior_sd=prior_sd)
+
     def _needs_fit(self) -> bool:
         """Whether ``predict`` needs a fit first: True for every class with its own ``fit``."""
         return type(self).fit is not GroundMotionModel.fit
