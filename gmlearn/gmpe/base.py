@@ -18,7 +18,7 @@ from gmlearn.schema import imt_string
 __all__ = [
     "GroundMotionModel", "check_features", "as_imts", "imt_seed", "training_ranges", "warn_out_of_range",
     "STATION_MODES", "check_station_mode", "add_station_terms", "as_float", "fit_inputs", "target_frame",
-    "NotFittedModelError",
+    "NotFittedModelError", "caller_stacklevel",
 ]
 
 #: Allowed values of the ``station_terms`` argument of ``predict``.
@@ -183,8 +183,14 @@ def tectonic_region_type(table: pd.DataFrame) -> str | None:
     return OQ_TECTONIC_REGION_TYPES.get(labels.pop()) if len(labels) == 1 else None
 
 
-def _past_wrappers(stacklevel: int) -> int:
-    """``stacklevel`` for :func:`warnings.warn` in the calling function, not counting ``fit``/``predict`` wrapper frames."""
+def caller_stacklevel(stacklevel: int) -> int:
+    """``stacklevel`` for :func:`warnings.warn` in the calling function, not counting ``fit``/``predict`` wrapper frames.
+
+    Every model's ``fit`` and ``predict`` run inside a wrapper (see
+    :class:`GroundMotionModel`); a warning raised with
+    ``stacklevel=caller_stacklevel(n)`` points where ``stacklevel=n`` would
+    without the wrapper: at the user's call.
+    """
     import sys
 
     frame = sys._getframe(1)  # the function that warns: level 1
@@ -217,7 +223,7 @@ def warn_out_of_range(table: pd.DataFrame, ranges: Mapping[str, Sequence[float]]
                 f"{model}: {int(out.sum())} row(s) have {name} outside the training range "
                 f"[{lo:g}, {hi:g}] (e.g. {worst:g}); predictions there extrapolate.",
                 OutOfRangeWarning,
-                stacklevel=_past_wrappers(stacklevel + 1),
+                stacklevel=caller_stacklevel(stacklevel + 1),
             )
 
 
