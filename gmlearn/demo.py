@@ -164,8 +164,8 @@ def _stage_train(ctx: _Context) -> Product:
 def _stage_evaluation(ctx: _Context) -> Product:
     from gmlearn.evaluation.compare import compare_models, default_models
     from gmlearn.evaluation.plots import plot_model_comparison, plot_residual_trends
-    from gmlearn.gmpe.persistence import save_model
     from gmlearn.evaluation.yardstick import resolve_gmpes
+    from gmlearn.gmpe.persistence import save_model
     from gmlearn.store.atomic import atomic_write_with
 
     table = ctx.records()

@@ -79,6 +79,10 @@ class StoreNotFoundError(StoreError, FileNotFoundError):
     """No feature store exists at the given path."""
 
 
+class OutputError(GMLearnError, FileExistsError):
+    """An output path may not be written: it exists (no ``--overwrite``), or gmlearn did not write it."""
+
+
 class DatasetNotFoundError(GMLearnError, KeyError):
     """An unknown bundled dataset name was requested."""
 

@@ -143,10 +143,7 @@ class AdaptedModel(GroundMotionModel):
         self.terms_: dict[str, dict[str, Any]] = {}
         for k, imt in enumerate(names):
             resid = pd.to_numeric(table[imt]).to_numpy(dtype=float) - pred.mean[k]
-            ok = np.isfinite(resid)
-            if not ok.any():
-                msg = f"No finite {imt} record in the target table; cannot adapt {imt}."
-                raise ModelError(msg)
+            ok = np.isfinite(resid)  # an IMT without records keeps the prior: no adjustment
             mean, cov = fit_region_terms(resid, events, design, float(np.nanmean(pred.tau[k])),
                                          float(np.nanmean(pred.phi[k])), [sd[t] for t in TERMS])
             self.terms_[imt] = {"mean": mean.tolist(), "cov": cov.tolist(),

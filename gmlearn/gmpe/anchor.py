@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from gmlearn.exceptions import ExtrapolationError, OutOfRangeWarning
+from gmlearn.gmpe.reference import GSIM_LABELS, resolve_gsim
 
 __all__ = [
     "EXTRAPOLATION_POLICIES", "GSIM_LABELS", "DEFAULT_BASES", "DEFAULT_MARGINS", "MAX_CORRECTION",
@@ -49,17 +50,6 @@ __all__ = [
 
 #: Allowed values of every model's ``extrapolation`` parameter.
 EXTRAPOLATION_POLICIES: tuple[str, ...] = ("base", "warn", "raise")
-
-#: Short labels accepted wherever a GMPE is named (the CLI's and the API's).
-GSIM_LABELS: dict[str, str] = {
-    "ASK14": "AbrahamsonEtAl2014",
-    "BSSA14": "BooreEtAl2014",
-    "CB14": "CampbellBozorgnia2014",
-    "CY14": "ChiouYoungs2014",
-    "Bradley2013": "Bradley2013",
-    "BCHydro-interface": "AbrahamsonEtAl2015SInter",
-    "BCHydro-slab": "AbrahamsonEtAl2015SSlab",
-}
 
 #: Physics base by OpenQuake tectonic region type when ``base="auto"``. The
 #: crustal set is the three NGA-West2 models whose magnitude and distance
@@ -74,16 +64,10 @@ DEFAULT_BASES: dict[str, tuple[str, ...]] = {
 }
 
 #: Taper widths outside the training box: magnitude units; log10 units for distance.
-DEFAULT_MARGINS: dict[str, float] = {"mag": 1.0, "distance": 0.5}
+DEFAULT_MARGINS: dict[str, float] = {"mag": 0.5, "distance": 0.3}
 
 #: Largest allowed |learned - base| in ln units (a factor of 20).
 MAX_CORRECTION: float = 3.0
-
-
-def resolve_gsim(name: str) -> str:
-    """OpenQuake class name of a label (``"CB14"``) or of a class name (returned as is)."""
-    key = str(name).strip()
-    return GSIM_LABELS.get(key, key)
 
 
 def _names(base: str | Sequence[str]) -> tuple[str, ...]:

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from gmlearn.exceptions import MissingColumnError, ModelError
+from gmlearn.gmpe.anchor import PhysicsAnchor, apply_policy, check_policy
 from gmlearn.gmpe.base import (
     GroundMotionModel,
     add_station_terms,
@@ -47,7 +48,6 @@ from gmlearn.gmpe.base import (
     training_ranges,
     warn_out_of_range,
 )
-from gmlearn.gmpe.anchor import PhysicsAnchor, apply_policy, check_policy
 from gmlearn.gmpe.mixed import event_validation_folds, variance_components
 from gmlearn.gmpe.prediction import Prediction
 
@@ -552,6 +552,7 @@ class BayesianNNGMM(GroundMotionModel):
         names, mean, epistemic = self._evaluate(table, imts)
         anchor = getattr(self, "anchor_", None)
         policy = self.extrapolation if anchor is not None else "warn"
+        foreign = np.zeros(len(table), dtype=bool)
         if len(table):
             outside, foreign = apply_policy(policy, anchor, table, type(self).__name__, self.ranges_, stacklevel=3)
             if policy == "base" and (outside & ~foreign).any():
@@ -560,7 +561,9 @@ class BayesianNNGMM(GroundMotionModel):
             if policy == "base" and foreign.any():  # a new region: the physics base alone (bias removed below)
                 rows = np.flatnonzero(foreign)
                 bias = np.array([[self.effects_[i]["bias"]] for i in names])
-                mean[:, rows] = anchor.ensemble.predict(table.iloc[rows], names).mean - bias
+                base_pred = anchor.ensemble.predict(table.iloc[rows], names)
+                mean[:, rows] = base_pred.mean - bias
+                epistemic[:, rows] = 0.0  # the base's own sigma below
         if z is not None:
             mean = mean + z * epistemic
         tau = np.empty_like(mean)
@@ -572,6 +575,8 @@ class BayesianNNGMM(GroundMotionModel):
             phi[k] = eff["phi"]
             if station_terms == "known":
                 add_station_terms(mean[k], phi[k], eff, table)
+        if policy == "base" and foreign.any():
+            tau[:, foreign], phi[:, foreign] = base_pred.tau, base_pred.phi
         var = tau**2 + phi**2 + (epistemic**2 if z is None else 0.0)
         return Prediction(tuple(names), mean, tau, phi, np.sqrt(var))
 

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from gmlearn.exceptions import ModelError
+from gmlearn.gmpe.anchor import PhysicsAnchor, allowance_at, apply_policy, check_policy, magnitude_allowance
 from gmlearn.gmpe.base import (
     STATION_MODES,
     GroundMotionModel,
@@ -38,7 +39,6 @@ from gmlearn.gmpe.base import (
     tectonic_region_type,
     training_ranges,
 )
-from gmlearn.gmpe.anchor import PhysicsAnchor, allowance_at, apply_policy, check_policy, magnitude_allowance
 from gmlearn.gmpe.domain import TrainingDomain
 from gmlearn.gmpe.imbalance import density_weights, pseudo_records
 from gmlearn.gmpe.prediction import Prediction
@@ -207,9 +207,6 @@ class MixedEffectsBoostedModel(GroundMotionModel):
     random_state
         Seed of the validation split and XGBoost.
     """
-
-    #: Monotone constraint per feature name (+1 increasing, -1 decreasing).
-    monotone: dict[str, int] = {}
 
     def __init__(
         self,
@@ -519,11 +516,11 @@ class MixedEffectsBoostedModel(GroundMotionModel):
             outside = outside & ~foreign
             if outside.any():
                 mean[:, outside] = self._anchored(table.iloc[np.flatnonzero(outside)], names)
-            if foreign.any():  # a new region: the physics base alone
-                mean[:, foreign] = anchor.ensemble.predict(table.iloc[np.flatnonzero(foreign)], names).mean
+            if foreign.any():  # a new region: the physics base alone, its mean and its sigma
+                base_pred = anchor.ensemble.predict(table.iloc[np.flatnonzero(foreign)], names)
+                mean[:, foreign] = base_pred.mean
         domain = getattr(self, "domain_", None)
         remote = 1.0 - domain.membership(table) if domain is not None else np.zeros(n)
-        remote[foreign] = 1.0
         tau = np.empty((len(names), n))
         phi = np.empty((len(names), n))
         epistemic = np.empty((len(names), n))
@@ -534,6 +531,8 @@ class MixedEffectsBoostedModel(GroundMotionModel):
             epistemic[k] = float(eff.get("epistemic", 0.0)) * remote
             if station_terms == "known":
                 add_station_terms(mean[k], phi[k], eff, table)
+        if policy == "base" and foreign.any():
+            tau[:, foreign], phi[:, foreign], epistemic[:, foreign] = base_pred.tau, base_pred.phi, 0.0
         return Prediction(tuple(names), mean, tau, phi, np.sqrt(tau**2 + phi**2 + epistemic**2))
 
     def _learned(self, table: pd.DataFrame, names: list[str], *, x: np.ndarray | None = None) -> np.ndarray:

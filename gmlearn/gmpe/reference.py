@@ -14,11 +14,28 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from gmlearn.exceptions import ModelError
+from gmlearn.exceptions import MissingColumnError, ModelError
 from gmlearn.gmpe.base import GroundMotionModel, as_imts, check_features
 from gmlearn.gmpe.prediction import Prediction
 
-__all__ = ["OpenQuakeGMPE", "available_gsims"]
+__all__ = ["OpenQuakeGMPE", "available_gsims", "GSIM_LABELS", "resolve_gsim"]
+
+#: Short labels accepted wherever a GMPE is named, in the API and the CLI alike.
+GSIM_LABELS: dict[str, str] = {
+    "ASK14": "AbrahamsonEtAl2014",
+    "BSSA14": "BooreEtAl2014",
+    "CB14": "CampbellBozorgnia2014",
+    "CY14": "ChiouYoungs2014",
+    "Bradley2013": "Bradley2013",
+    "BCHydro-interface": "AbrahamsonEtAl2015SInter",
+    "BCHydro-slab": "AbrahamsonEtAl2015SSlab",
+}
+
+
+def resolve_gsim(name: str) -> str:
+    """OpenQuake class name of a label (``"CB14"``) or of a class name (returned as is)."""
+    key = str(name).strip()
+    return GSIM_LABELS.get(key, key)
 
 
 def available_gsims() -> list[str]:
@@ -32,6 +49,7 @@ def _build(gsim: str, kwargs: dict[str, Any]):  # noqa: ANN202 - OpenQuake GSIM 
     from openquake.hazardlib.gsim import get_available_gsims
 
     registry = get_available_gsims()
+    gsim = resolve_gsim(gsim)
     if gsim not in registry:
         import difflib
 
@@ -51,7 +69,8 @@ class OpenQuakeGMPE(GroundMotionModel):
     Parameters
     ----------
     gsim
-        Class name in OpenQuake's registry, e.g. ``"BooreEtAl2014"``.
+        Class name in OpenQuake's registry, e.g. ``"BooreEtAl2014"``, or a
+        label of :data:`GSIM_LABELS` (``"CB14"``).
     **gsim_kwargs
         Arguments of that GSIM (e.g. ``region="CHN"``).
 
@@ -72,7 +91,7 @@ class OpenQuakeGMPE(GroundMotionModel):
     """
 
     def __init__(self, gsim: str = "BooreEtAl2014", **gsim_kwargs: Any) -> None:
-        self.gsim = gsim
+        self.gsim = resolve_gsim(gsim)
         self.gsim_kwargs = gsim_kwargs
 
     @property
@@ -129,16 +148,20 @@ class OpenQuakeGMPE(GroundMotionModel):
     def context(self, table: pd.DataFrame) -> np.recarray:
         """Build the OpenQuake context array for ``table`` (the input is not modified)."""
         required = self.required_features
-        check_features(table, required, model=f"OpenQuakeGMPE({self.gsim!r})")
+        flags = ("vs30measured", "backarc")  # boolean site parameters
+        check_features(table, [r for r in required if r != "backarc"], model=f"OpenQuakeGMPE({self.gsim!r})")
+        if "backarc" in required and "backarc" not in table:
+            msg = f"OpenQuakeGMPE({self.gsim!r}) requires column(s) ['backarc']; the table has {list(map(str, table.columns))}."
+            raise MissingColumnError(msg)
         n = len(table)
-        dtype = [(name, bool if name == "vs30measured" else float) for name in required]
+        dtype = [(name, bool if name in flags else float) for name in required]
         for extra in ("occurrence_rate", "sids"):
             if extra not in required:
                 dtype.append((extra, np.uint32 if extra == "sids" else float))
         ctx = np.recarray(n, dtype=dtype)
         for name in required:
             values = table[name]
-            if name == "vs30measured":
+            if name in flags:
                 ctx[name] = values.astype(bool).to_numpy()
             else:
                 ctx[name] = pd.to_numeric(values).to_numpy(dtype=float)

@@ -106,7 +106,7 @@ def test_tree_model_table_with_fixed_parameters(tmp_path: Path, nzsmd_crustal: p
     folder = save_model(tree, tmp_path / "tree")
     from gmlearn.exceptions import OutOfRangeWarning
 
-    with pytest.warns(OutOfRangeWarning, match="mag outside the training range"):  # the default nodes reach M8.5
+    with pytest.warns(OutOfRangeWarning, match="outside the training domain"):  # the default nodes reach M8.5
         path = export_table(folder, tmp_path / "tree.hdf5", fixed={"rake": 90.0}, vs30=400.0)
     with h5py.File(path) as fh:
         assert fh["Distances"].attrs["metric"] == "rrup"

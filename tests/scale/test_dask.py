@@ -182,7 +182,7 @@ def test_cli_scheduler(client, features_file, nzsmd_crustal, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         store = FeatureStore.create(tmp_path / "s").append(nzsmd_crustal, derive=False, row_group_rows=100)
-    res = runner.invoke(app, ["train", "--store", str(store.path), "--imts", "PGA", "--region", "", "--scheduler", address,
+    res = runner.invoke(app, ["train", "--data", str(store.path), "--imts", "PGA", "--tectonic-region", "", "--scheduler", address,
                               "--out", str(tmp_path / "m")])
     assert res.exit_code == 0, res.output
     model = load_model(tmp_path / "m")

@@ -98,6 +98,25 @@ def test_cli(tmp_path, grassmere_stations):
     assert "SA(1.0)" in res.output
 
 
+def test_cli_twice_refuses_then_replaces_the_folder_whole(tmp_path, grassmere_stations):
+    """`gmlearn shakemap -o out` twice: refused without --overwrite; with it no file of the first run is left."""
+    from gmlearn.cli import app
+
+    _write_inputs(tmp_path, grassmere_stations)
+    out = tmp_path / "map"
+    common = ["shakemap", "--rupture", str(tmp_path / "rup.json"), "--model", "BSSA14", "--bbox", ",".join(map(str, BOX)),
+              "--spacing", "0.2", "--out", str(out), "--formats", "csv"]
+    first = CliRunner().invoke(app, [*common, "--stations", str(tmp_path / "st.csv")])
+    assert first.exit_code == 0, first.output
+    assert (out / "stations.csv").is_file()
+    again = CliRunner().invoke(app, common)
+    assert again.exit_code == 2 and "--overwrite" in again.output and (out / "stations.csv").is_file()
+    second = CliRunner().invoke(app, [*common, "--overwrite"])
+    assert second.exit_code == 0, second.output
+    assert not (out / "stations.csv").exists() and (out / "shakemap.csv").is_file()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging folder left
+
+
 @pytest.mark.parametrize(("bad", "needle"), [("duplicate", "duplicate station_id"), ("geometry", "Inconsistent rupture")])
 def test_cli_bad_input_writes_nothing(tmp_path, grassmere_stations, bad, needle):
     from gmlearn.cli import app
