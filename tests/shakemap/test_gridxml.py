@@ -81,3 +81,23 @@ def test_site_list_netcdf_is_cf_compliant_and_refuses_grid_xml(tmp_path, grassme
         compute_shakemap(grassmere_rupture, read_sites(tmp_path / "s.csv"), bssa14, ["PGA"], gmice="Wald1999")
     none = compute_shakemap(grassmere_rupture, read_sites(tmp_path / "s.csv"), bssa14, ["PGA"], gmice=None)
     assert "mmi" not in none.dataset
+
+
+def test_openquake_draws_ground_motion_fields_from_the_files(full_map, tmp_path):
+    """OpenQuake's ShakeMap route (site collection + GMFs, as a ``shakemap_uri`` job does) runs on the files."""
+    from openquake.hazardlib.shakemap.gmfs import to_gmfs
+    from openquake.hazardlib.shakemap.maps import get_sitecol_shakemap
+
+    ds = full_map.dataset
+    uri = {"kind": "usgs_xml", "grid_url": str(write_grid_xml(ds, tmp_path / "grid.xml")),
+           "uncertainty_url": str(write_uncertainty_xml(ds, tmp_path / "uncertainty.xml"))}
+    sitecol, shakemap, discarded = get_sitecol_shakemap(uri, ["PGA", "SA(1.0)"])
+    assert len(sitecol) == 13 * 15 and len(discarded) == 0
+    _, gmfs = to_gmfs(shakemap, {"kind": "basic"}, None, 3.0, 400, 42, ["PGA", "SA(1.0)"])
+    assert gmfs.shape == (13 * 15, 400, 2)
+    # OpenQuake takes the ShakeMap value as the mean of a lognormal (it subtracts sigma^2 / 2): the GMF mean
+    # per site matches our median to Monte Carlo error
+    median = np.stack([ds["median"][k].sortby("lat", ascending=False).to_numpy().ravel() for k in (0, 3)], axis=1)
+    sigma = np.stack([ds["sigma"][k].sortby("lat", ascending=False).to_numpy().ravel() for k in (0, 3)], axis=1)
+    ratio = gmfs.mean(axis=1) / median
+    assert np.all(np.abs(np.log(ratio)) < 4 * sigma / np.sqrt(400) + 0.02)
