@@ -385,7 +385,10 @@ def apply_policy(policy: str, anchor: PhysicsAnchor | None, table: pd.DataFrame,
         raise ExtrapolationError(msg)
     if policy == "warn" and ranges:
         warn_out_of_range(table, ranges, owner, stacklevel=stacklevel + 1)
-    elif policy == "base" and outside.any():
+    elif policy == "base" and ranges:  # features the box does not cover (vs30, depth...): the learner extrapolates
+        boxed = {"mag", "rrup", "rjb", "repi", "rhypo"}
+        warn_out_of_range(table, {k: v for k, v in ranges.items() if k not in boxed}, owner, stacklevel=stacklevel + 1)
+    if policy == "base" and outside.any():
         warnings.warn(
             f"{owner}: {int(outside.sum())} of {len(table)} row(s) lie outside the training domain "
             f"(mag {anchor.box['mag']}, {anchor.distance} {anchor.box['distance']} km); "  # type: ignore[union-attr]

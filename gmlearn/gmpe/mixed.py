@@ -43,13 +43,16 @@ from gmlearn.gmpe.domain import TrainingDomain
 from gmlearn.gmpe.imbalance import density_weights, pseudo_records
 from gmlearn.gmpe.prediction import Prediction
 
-__all__ = ["MixedEffectsBoostedModel", "DEFAULT_FEATURES", "STATION_MODES", "PHYSICAL_SCALING"]
+__all__ = ["MixedEffectsBoostedModel", "DEFAULT_FEATURES", "DATA_ONLY_FEATURES", "STATION_MODES", "PHYSICAL_SCALING"]
 
 #: Default features of the boosted models. ``rrup`` and ``ztor`` are left out: on a
 #: rupture that grows with magnitude they first grow, then shrink (the top of a large
 #: rupture reaches the surface), so a learner reading them cannot scale monotonically
 #: with magnitude; the physics base reads them instead.
 DEFAULT_FEATURES: tuple[str, ...] = ("mag", "rjb", "vs30", "z1pt0", "hypo_depth", "rake", "dip")
+
+#: Features of the unconstrained data-only tree (``base=None, scaling="free"``), the default of earlier releases.
+DATA_ONLY_FEATURES: tuple[str, ...] = ("mag", "rrup", "rjb", "vs30", "z1pt0", "hypo_depth", "ztor", "rake", "dip")
 
 #: ``scaling="physical"``: ln IM rises with magnitude and hypocentral depth (deeper
 #: sources of the same size radiate more high-frequency energy at the same distance)
@@ -507,8 +510,6 @@ class MixedEffectsBoostedModel(GroundMotionModel):
             return Prediction(tuple(names), empty, empty, empty, empty)
         anchor = getattr(self, "anchor_", None)
         x = self._matrix(table)
-        if anchor is not None:
-            check_features(table, anchor.required_features, model=type(self).__name__)
         policy = self.extrapolation if anchor is not None else "warn"
         outside, foreign = apply_policy(policy, anchor, table, type(self).__name__, self.ranges_, stacklevel=2)
         mean = self._learned(table, names, x=x)
@@ -534,6 +535,20 @@ class MixedEffectsBoostedModel(GroundMotionModel):
         if policy == "base" and foreign.any():
             tau[:, foreign], phi[:, foreign], epistemic[:, foreign] = base_pred.tau, base_pred.phi, 0.0
         return Prediction(tuple(names), mean, tau, phi, np.sqrt(tau**2 + phi**2 + epistemic**2))
+
+    def physics_term(self, table: pd.DataFrame, imts: Sequence[str]) -> np.ndarray:
+        """The part of the in-box mean that is not the learner: base minus the magnitude allowance.
+
+        Shape (n_imts, n_rows); zero for a model without a base. Inside the
+        training box the mean is ``physics_term + learner + bias``.
+        """
+        names = list(imts)
+        out = self._base(table, names)
+        for k, imt in enumerate(names):
+            allowance = self.effects_[imt].get("mag_allowance")
+            if allowance is not None:
+                out[k] = out[k] - allowance_at(allowance, pd.to_numeric(table["mag"]).to_numpy(dtype=float))
+        return out
 
     def _learned(self, table: pd.DataFrame, names: list[str], *, x: np.ndarray | None = None) -> np.ndarray:
         """ln mean of base + learner + bias (no anchoring, no station terms), shape (n_imts, n_rows)."""
