@@ -362,7 +362,7 @@ def apply_policy(policy: str, anchor: PhysicsAnchor | None, table: pd.DataFrame,
     number of rows that fall back towards the physics base, so no
     extrapolation passes silently.
     """
-    from gmlearn.gmpe.base import warn_out_of_range
+    from gmlearn.gmpe.base import caller_stacklevel, warn_out_of_range
 
     none = np.zeros(len(table), dtype=bool)
     outside = anchor.outside(table) if anchor is not None else none
@@ -374,7 +374,7 @@ def apply_policy(policy: str, anchor: PhysicsAnchor | None, table: pd.DataFrame,
         if policy == "raise":
             raise ExtrapolationError(text + ". Adapt the model with model.adapt(records_of_that_region), or use extrapolation='base'.")
         warnings.warn(text + f"; they get the physics base {'+'.join(anchor.base)} (model.adapt() learns the new region).",  # type: ignore[union-attr]
-                      OutOfRangeWarning, stacklevel=stacklevel + 1)
+                      OutOfRangeWarning, stacklevel=caller_stacklevel(stacklevel + 1))
     if policy == "raise" and outside.any():
         i = int(np.flatnonzero(outside)[0])
         mag, dist = anchor._values(table)  # type: ignore[union-attr]
@@ -394,6 +394,6 @@ def apply_policy(policy: str, anchor: PhysicsAnchor | None, table: pd.DataFrame,
             f"(mag {anchor.box['mag']}, {anchor.distance} {anchor.box['distance']} km); "  # type: ignore[union-attr]
             f"their predictions move towards the physics base {'+'.join(anchor.base)}.",  # type: ignore[union-attr]
             OutOfRangeWarning,
-            stacklevel=stacklevel + 1,
+            stacklevel=caller_stacklevel(stacklevel + 1),
         )
     return outside, foreign

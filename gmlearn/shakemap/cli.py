@@ -1,4 +1,4 @@
-"""``gmlearn shakemap``: a scenario shakemap, conditioned on stations, written as netCDF, CSV, GeoJSON and PNG.
+"""``gmlearn shakemap``: a scenario shakemap, conditioned on stations, written as netCDF, CSV, GeoJSON, PNG and ShakeMap XML.
 
 The command parses options, shows progress and calls the public API
 (:func:`gmlearn.shakemap.compute_shakemap`, :meth:`ShakeMap.write`,
@@ -71,7 +71,7 @@ def shakemap(
     vs30_clustering: Annotated[bool, typer.Option(help="JB2009 case 2 (True) or case 1 ranges.")] = True,
     fields: Annotated[int, typer.Option(help="Also simulate this many correlated fields into fields.nc (0: none).")] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the simulated fields.")] = 0,
-    formats: Annotated[str, typer.Option(help="Comma-separated outputs: netcdf,csv,geojson,png.")] = "netcdf,csv,geojson,png",
+    formats: Annotated[str, typer.Option(help="Comma-separated outputs: netcdf,csv,geojson,png,gridxml (USGS ShakeMap grid.xml + uncertainty.xml).")] = "netcdf,csv,geojson,png,gridxml",
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output folder that gmlearn wrote, whole.")] = False,
     stations_old: Annotated[Path | None, typer.Option("-s", hidden=True)] = None,  # older short form of --stations
 ) -> None:
