@@ -49,8 +49,13 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     formats: Annotated[str, typer.Option("--formats", help="Comma-separated: npz,csv,at2.")] = "npz,csv,at2",
     plots: Annotated[bool, typer.Option(help="Write PNG plots of traces and spectra.")] = True,
+    rake: Annotated[float, typer.Option("--rake", help="Rake (degrees): style of faulting.", min=-180, max=180)] = 0.0,
+    target: Annotated[str | None, typer.Option("--target", help="Match spectra to an OpenQuake GSIM (e.g. "
+                                                                 "BooreEtAl2014): its median, tau and phi.")] = None,
+    realism: Annotated[bool, typer.Option(help="Arrivals, AS16 duration, coda, kappa, zero baseline (100 Hz); "
+                                               "--no-realism gives the generator's own 40-s, 50-Hz window.")] = True,
 ) -> None:
-    """Generate N three-component 40-s accelerograms (50 Hz, g) for one scenario."""
+    """Generate N three-component accelerograms (g) for one scenario."""
     import numpy as np
 
     from gmlearn.exceptions import GMLearnError
@@ -61,11 +66,14 @@ def generate(
         fmt = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
         with console.status(f"generating {n} records with {model}"):
             gen = load(model)
-            acc = gen.generate(mag, rrup, vs30, n=n, random_state=seed)
-            files = write_records(acc, gen.dt, out, name=f"{gen.kind}_M{mag:g}_R{rrup:g}_V{vs30:g}", formats=fmt,
-                                  conditions={"mag": mag, "rrup": rrup, "vs30": vs30})
+            acc, info = gen.generate(mag, rrup, vs30, n=n, random_state=seed, rake=rake, target=target,
+                                     realism=realism, return_info=True)
+            dt = gen.dt if realism else gen.base_dt
+            files = write_records(acc, dt, out, name=f"{gen.kind}_M{mag:g}_R{rrup:g}_V{vs30:g}", formats=fmt,
+                                  conditions={"mag": mag, "rrup": rrup, "vs30": vs30, "rake": rake},
+                                  lengths=info.get("length_s"))
             if plots:
-                files += _plots(gen.kind, acc, gen.dt, out, mag, rrup, vs30)
+                files += _plots(gen.kind, acc, dt, out, mag, rrup, vs30)
     except (GMLearnError, ValueError, OSError) as exc:
         _fail(exc)
         return
@@ -74,11 +82,13 @@ def generate(
     table.add_column("median", justify="right")
     from gmlearn.waveform.metrics import summary
 
-    s = summary(acc, gen.dt, np.array([0.2, 1.0, 3.0]), n_angles=36)
+    s = summary(acc, dt, np.array([0.2, 1.0, 3.0]), n_angles=36)
     for key, label in (("pga", "PGA (g)"), ("pgv", "PGV (cm/s)"), ("arias", "Arias (m/s)"), ("d5_95", "D5-95 (s)")):
         table.add_row(label, f"{np.median(s[key]):.4g}")
     for i, t in enumerate((0.2, 1.0, 3.0)):
         table.add_row(f"PSA({t:g} s) RotD50 (g)", f"{np.median(s['psa'][:, i]):.4g}")
+    if info:
+        table.add_row("length (s)", f"{np.min(info['length_s']):g}-{np.max(info['length_s']):g}")
     table.add_row("files", f"{len(files)} in {out}")
     Console().print(table)
 

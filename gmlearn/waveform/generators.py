@@ -1,8 +1,12 @@
 """Conditional waveform generators: the common interface, the WGAN-GP and the diffusion model.
 
-Every generator maps conditions (``mag``, ``rrup`` in km, ``vs30`` in m/s) to
-three-component 40-s accelerograms at 50 Hz (g), shape (n, 3, 2000), through the
-multi-band log envelope of :mod:`gmlearn.waveform.representation`.
+Every generator maps conditions (``mag``, ``rrup`` in km, ``vs30`` in m/s) to a
+multi-band log envelope (:mod:`gmlearn.waveform.representation`) of a 40-s, 50-Hz
+window; :meth:`WaveformGenerator.generate` passes it through the realism layer
+(:mod:`gmlearn.waveform.realism`: arrivals, duration, coda, kappa, zero baseline,
+variable length at 100 Hz), applies the style of faulting (``rake``) and, with
+``target=``, matches each record to a spectrum drawn from a ground-motion model
+(:mod:`gmlearn.waveform.target`).
 
 - :class:`StochasticGenerator` wraps the physics-based simulator (no weights);
 - :class:`CGAN` is a conditional Wasserstein GAN with gradient penalty
@@ -45,24 +49,36 @@ def normalise_conditions(mag: np.ndarray, rrup: np.ndarray, vs30: np.ndarray, no
     return np.stack([(x - norm[k][0]) / norm[k][1] for x, k in zip(cols, ("mag", "ln_rrup", "ln_vs30"))], axis=-1)
 
 
-def _conditions(mag: Any, rrup: Any, vs30: Any, n: int | None, ranges: dict, name: str) -> tuple[np.ndarray, ...]:
+def _conditions(mag: Any, rrup: Any, vs30: Any, n: int | None, ranges: dict, name: str,
+                rake: Any = None) -> tuple[np.ndarray, ...]:
     from gmlearn.waveform.stochastic import check_conditions
 
-    arrays = np.broadcast_arrays(*(np.atleast_1d(np.asarray(x, dtype=float)) for x in (mag, rrup, vs30)))
+    values = (mag, rrup, vs30) if rake is None else (mag, rrup, vs30, rake)
+    arrays = np.broadcast_arrays(*(np.atleast_1d(np.asarray(x, dtype=float)) for x in values))
     if n is not None:
         if n < 1:
             raise WaveformModelError(f"The 'n' parameter of {name} must be a positive number of samples. Got {n} instead.")
         if arrays[0].size == 1:
             arrays = [np.repeat(a, n) for a in arrays]
-    check_conditions(*arrays, ranges=ranges, model=name)
-    return tuple(arrays)
+    check_conditions(*arrays[:3], ranges=ranges, model=name)
+    if rake is not None:
+        bad = ~np.isfinite(arrays[3]) | (np.abs(arrays[3]) > 180)
+        if bad.any():
+            raise WaveformModelError(f"The 'rake' condition of {name} must be in [-180, 180] degrees. "
+                                     f"Got {float(arrays[3][bad][0])!r} instead.")
+    return tuple(np.array(a) for a in arrays)
 
 
 class WaveformGenerator:
-    """Common interface: ``generate(mag, rrup, vs30, n, random_state)`` -> acceleration (n, 3, 2000) in g."""
+    """Common interface: ``generate(mag, rrup, vs30, n, random_state, rake=..., target=...)`` -> acceleration (g).
+
+    ``dt`` is the step of the realistic records (0.01 s); ``base_dt`` that of the
+    generator's own 40-s window (0.02 s, ``realism=False``).
+    """
 
     kind = "base"
-    dt = 0.02
+    dt = 0.01
+    base_dt = 0.02
 
     def __init__(self, **config: Any) -> None:
         self.config = config
@@ -74,25 +90,72 @@ class WaveformGenerator:
         """Log band envelopes (n, 36, 80) for the conditions."""
         raise NotImplementedError
 
-    def generate(self, mag: Any, rrup: Any, vs30: Any, n: int | None = None,
-                 random_state: int | None = None) -> np.ndarray:
-        """Three-component accelerograms (g), shape (n, 3, 2000), 50 Hz, 40 s.
+    def _base(self, mag: np.ndarray, rrup: np.ndarray, vs30: np.ndarray, seed: int) -> np.ndarray:
+        """The generator's own 40-s, 50-Hz records (n, 3, 2000)."""
+        rng = np.random.default_rng(seed)
+        return decode(self.envelopes(mag, rrup, vs30, None, int(rng.integers(2**31))), rng)
+
+    def _base_envelopes(self, mag: np.ndarray, rrup: np.ndarray, vs30: np.ndarray, seed: int) -> np.ndarray:
+        return self.envelopes(mag, rrup, vs30, None, seed)
+
+    def generate(self, mag: Any, rrup: Any, vs30: Any, n: int | None = None, random_state: int | None = None, *,
+                 rake: Any = 0.0, target: Any = None, realism: bool = True, kappa0: Any = None, depth: Any = None,
+                 events: Any = None, periods: np.ndarray | None = None, return_info: bool = False) -> Any:
+        """Three-component accelerograms (g), shape (n, 3, n_t).
 
         Parameters
         ----------
-        mag, rrup, vs30
-            Moment magnitude, rupture distance (km), vs30 (m/s): scalars with ``n``
-            or arrays (one condition per sample). Values outside the training
-            ranges (``self.ranges``) warn with :class:`~gmlearn.exceptions.OutOfRangeWarning`;
-            impossible values raise :class:`WaveformModelError`.
+        mag, rrup, vs30, rake
+            Moment magnitude, rupture distance (km), vs30 (m/s) and rake (degrees):
+            scalars with ``n`` or arrays (one condition per sample). Values outside the
+            training ranges (``self.ranges``) warn with
+            :class:`~gmlearn.exceptions.OutOfRangeWarning`; impossible values raise
+            :class:`WaveformModelError`.
         n
             Number of samples for scalar conditions.
         random_state
             Seed; the same seed gives the same records.
+        target
+            A ground-motion model (any gmlearn model with ``predict``, or an OpenQuake GSIM
+            name such as ``"BooreEtAl2014"``): each record is spectrally matched to a
+            spectrum drawn from the model's median, tau and phi with the Baker and
+            Jayaram (2008) correlation (:mod:`gmlearn.waveform.target`).
+        realism
+            Apply the realism layer (:func:`gmlearn.waveform.realism.restructure`):
+            P and S arrivals, Afshari and Stewart (2016) duration, coda, kappa, variable
+            length, zero baseline; records at ``dt`` = 0.01 s, zero-padded to the
+            longest. ``False`` (only without ``target``) returns the generator's own
+            40-s window at ``base_dt`` = 0.02 s, shape (n, 3, 2000).
+        kappa0, depth
+            Site kappa (s; default from vs30) and hypocentral depth (km) of the realism layer.
+        events, periods
+            Event label per record (records of one event share the between-event
+            term; default: one event per record) and matching periods (s) with ``target``.
+        return_info
+            Also return a dict of per-record arrays (``length_s``, ``t_p``, ``t_s``,
+            ``d5_95_target``, ``kappa``, and with ``target`` ``target_periods``,
+            ``target_ln_psa``, ``target_median``, ``target_sigma``).
         """
         rng = np.random.default_rng(random_state)
-        env = self.envelopes(mag, rrup, vs30, n, int(rng.integers(2**31)))
-        return decode(env, rng)
+        mag, rrup, vs30, rake = _conditions(mag, rrup, vs30, n, self.ranges, self.kind, rake)
+        seed = int(rng.integers(2**31))
+        if not realism:
+            if target is not None:
+                raise WaveformModelError("The 'target' parameter needs realism=True (matching works on the "
+                                         "realistic records).")
+            acc = self._base(mag, rrup, vs30, seed)
+            return (acc, {}) if return_info else acc
+        from gmlearn.waveform.realism import restructure
+        from gmlearn.waveform.target import faulting_factor, match_target
+
+        env = self._base_envelopes(mag, rrup, vs30, seed) + faulting_factor(rake)
+        acc, info = restructure(env, mag, rrup, vs30, rake, kappa0=kappa0, depth=depth, random_state=rng,
+                                dt=self.dt)
+        if target is not None:
+            acc, extra = match_target(acc, self.dt, info["length_s"], target, mag, rrup, vs30, rake,
+                                      periods=periods, events=events, random_state=rng)
+            info.update(extra)
+        return (acc, info) if return_info else acc
 
 
 class StochasticGenerator(WaveformGenerator):
@@ -100,18 +163,20 @@ class StochasticGenerator(WaveformGenerator):
 
     kind = "stochastic"
 
-    def generate(self, mag: Any, rrup: Any, vs30: Any, n: int | None = None,
-                 random_state: int | None = None) -> np.ndarray:
+    def _base(self, mag: np.ndarray, rrup: np.ndarray, vs30: np.ndarray, seed: int) -> np.ndarray:
         from gmlearn.waveform.stochastic import simulate
 
-        mag, rrup, vs30 = _conditions(mag, rrup, vs30, n, self.ranges, "stochastic")
-        return simulate(mag, rrup, vs30, dt=self.dt, random_state=random_state)
+        return simulate(mag, rrup, vs30, dt=self.base_dt, random_state=seed)
+
+    def _base_envelopes(self, mag: np.ndarray, rrup: np.ndarray, vs30: np.ndarray, seed: int) -> np.ndarray:
+        from gmlearn.waveform.representation import encode
+
+        return encode(self._base(mag, rrup, vs30, seed))
 
     def envelopes(self, mag: Any, rrup: Any, vs30: Any, n: int | None = None,
                   random_state: int | None = None) -> np.ndarray:
-        from gmlearn.waveform.representation import encode
-
-        return encode(self.generate(mag, rrup, vs30, n, random_state))
+        mag, rrup, vs30 = _conditions(mag, rrup, vs30, n, self.ranges, "stochastic")
+        return self._base_envelopes(mag, rrup, vs30, random_state)
 
 
 class _TorchGenerator(WaveformGenerator):
