@@ -15,19 +15,25 @@ variable length at 100 Hz), applies the style of faulting (``rake``) and, with
   schedule and v-prediction (Salimans and Ho 2022), sampled with deterministic DDIM
   steps (Song et al. 2021).
 
-Training (``fit``) is seeded and runs on CUDA when available, else on CPU.
+Training (``fit``) is seeded and runs on CUDA when available, else on CPU. The networks
+are built under the ``seed`` of their configuration and ``fit`` runs with deterministic
+algorithms, so two trainings with the same seeds on one machine give the same weights
+(and, through :func:`gmlearn.waveform.persistence.safetensors_bytes`, the same bytes).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import contextlib
+import functools
+import os
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from gmlearn.waveform.errors import WaveformModelError
 from gmlearn.waveform.representation import N_BANDS, N_FRAMES, decode
 
-__all__ = ["COND_NORM", "normalise_conditions", "WaveformGenerator", "StochasticGenerator", "CGAN", "Diffusion",
+__all__ = ["COND_NORM", "normalise_conditions", "deterministic", "WaveformGenerator", "StochasticGenerator", "CGAN", "Diffusion",
            "device"]
 
 #: Conditioning normalisation: (centre, scale) of mag, ln(rrup + 1 km) and ln(vs30).
@@ -40,6 +46,34 @@ def device() -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@contextlib.contextmanager
+def deterministic(seed: int) -> Iterator[None]:
+    """Seed torch (its global generator restored afterwards) and switch on deterministic algorithms."""
+    import torch
+
+    if torch.cuda.is_available():
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    previous = torch.are_deterministic_algorithms_enabled()
+    with torch.random.fork_rng(devices=list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []):
+        torch.manual_seed(int(seed))
+        torch.use_deterministic_algorithms(True)
+        try:
+            yield
+        finally:
+            torch.use_deterministic_algorithms(previous)
+
+
+def _reproducible(fit: Callable) -> Callable:
+    """Run a ``fit`` method under :func:`deterministic` with its ``seed``."""
+
+    @functools.wraps(fit)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with deterministic(kwargs.get("seed", 0)):
+            return fit(self, *args, **kwargs)
+
+    return wrapper
 
 
 def normalise_conditions(mag: np.ndarray, rrup: np.ndarray, vs30: np.ndarray, norm: dict | None = None) -> np.ndarray:
@@ -188,7 +222,8 @@ class _TorchGenerator(WaveformGenerator):
         self.std = np.ones(_CHANNELS, dtype=np.float32)
         self.cond_norm = dict(COND_NORM)
         self.history: list[float] = []
-        self.net = self._build()
+        with deterministic(int(config.get("seed", 0))):  # same seed -> same initial weights
+            self.net = self._build()
 
     def _build(self):  # noqa: ANN202
         raise NotImplementedError
@@ -253,6 +288,7 @@ class CGAN(_TorchGenerator):
                 out.append(self.net(z[i:i + batch].to(dev), cond[i:i + batch].to(dev)).cpu().numpy())
         return self._from_unit(np.concatenate(out))
 
+    @_reproducible
     def fit(self, env: np.ndarray, cond: np.ndarray, *, steps: int = 1000, batch: int = 64, lr: float = 2e-4,
             n_critic: int = 3, gp: float = 10.0, seed: int = 0, extra: tuple[np.ndarray, np.ndarray] | None = None,
             mix: float = 0.5, progress: Callable[[int, float], None] | None = None) -> "CGAN":
@@ -375,6 +411,7 @@ class Diffusion(_TorchGenerator):
                 out.append(xb.cpu().numpy())
         return self._from_unit(np.concatenate(out))
 
+    @_reproducible
     def fit(self, env: np.ndarray, cond: np.ndarray, *, steps: int = 2000, batch: int = 64, lr: float = 1e-3,
             seed: int = 0, extra: tuple[np.ndarray, np.ndarray] | None = None, mix: float = 0.5,
             ema: float = 0.995, progress: Callable[[int, float], None] | None = None) -> "Diffusion":
