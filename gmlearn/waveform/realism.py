@@ -10,7 +10,7 @@ time structure of a triggered accelerogram, then synthesises it at ``DT`` = 0.01
    by a factor chosen (three fixed-point updates on the envelope) so that the
    horizontal D5-95 equals a draw from Afshari and Stewart (2016) (median and σ
    from OpenQuake). A coda bound ``A(t_c) (t_c - t_0)/(t - t_0) exp(-π f (t - t_c) / Qc(f))``,
-   ``Qc = 150 f^0.7``, caps every band after the peak time ``t_c`` (``t_0`` is the
+   ``Qc = 150 f^0.7``, caps every band after its own peak time ``t_c`` (``t_0`` is the
    origin time), so stationary tails decay.
 2. **P phase.** From the P arrival (``LEAD`` s into the record) to the S arrival,
    with S-P from distance (:func:`gmlearn.waveform.timing.sp_time`): band amplitudes
@@ -98,12 +98,16 @@ def _d595(amp: np.ndarray, node: float = NODE) -> np.ndarray:
 
 
 def _coda(level: np.ndarray, tc: np.ndarray, t: np.ndarray, t0: np.ndarray) -> np.ndarray:
-    """Coda decay from ``level`` (n, 3, B, 1) at time ``tc`` (n,): ``(tc - t0)/(t - t0) exp(-π f (t - tc) / Qc(f))``."""
-    dt_c = np.maximum(t[None, :] - tc[:, None], 0.0)
-    geo = np.minimum((tc - t0)[:, None] / np.maximum(t[None, :] - t0[:, None], 1e-3), 1.0)
+    """Coda decay from ``level`` at time ``tc`` (both (n, 3, B, 1) or broadcastable, ``t0`` (n,)):
+
+    ``level (tc - t0)/(t - t0) exp(-π f (t - tc) / Qc(f))`` after ``tc``, ``level`` before.
+    """
+    tt = t[None, None, None, :]
+    origin = t0[:, None, None, None]
+    geo = np.minimum((tc - origin) / np.maximum(tt - origin, 1e-3), 1.0)
     qc = QC0 * _CENTRES ** QC_ETA
-    return level * geo[:, None, None, :] * np.exp(
-        -np.pi * _CENTRES[None, None, :, None] * dt_c[:, None, None, :] / qc[None, None, :, None])
+    decay = np.exp(-np.pi * (_CENTRES / qc)[None, None, :, None] * np.maximum(tt - tc, 0.0))
+    return level * geo * decay
 
 
 def _envelope(tmpl: np.ndarray, rise: np.ndarray, stretch: np.ndarray, t: np.ndarray, ts: np.ndarray,
@@ -114,11 +118,16 @@ def _envelope(tmpl: np.ndarray, rise: np.ndarray, stretch: np.ndarray, t: np.nda
     rise_out = rise[:, None] * squeeze
     tau = np.minimum(delta, rise_out) / squeeze + np.maximum(delta - rise_out, 0.0) / stretch[:, None]
     s_amp = _gather(tmpl, tau / FRAME) * (delta >= 0)[:, None, None, :]
-    s_amp = np.minimum(s_amp, _coda(_gather(tmpl, (rise / FRAME)[:, None]), ts + rise_out[:, 0], t, t0))
+    # coda bound of every band from its own peak
+    k_pk = np.argmax(tmpl, axis=-1)[..., None]  # (n, 3, B, 1)
+    tau_pk = (k_pk + 0.5) * FRAME
+    sq, st, rs, ro = (x[:, None, None, None] for x in (np.minimum(stretch, 1.0), stretch, rise, rise_out[:, 0]))
+    t_pk = ts[:, None, None, None] + np.where(tau_pk <= rs, tau_pk * sq, ro + (tau_pk - rs) * st)
+    s_amp = np.minimum(s_amp, _coda(np.take_along_axis(tmpl, k_pk, -1), t_pk, t, t0))
     # beyond the end of the template: coda decay from its last frame
-    t_end = ts + rise_out[:, 0] + (tmpl.shape[-1] * FRAME - rise) * stretch
-    beyond = t[None, :] > t_end[:, None]
-    s_amp = np.where(beyond[:, None, None, :], _coda(tmpl[..., -1:], t_end, t, t0), s_amp)
+    t_end = (ts + rise_out[:, 0] + (tmpl.shape[-1] * FRAME - rise) * stretch)[:, None, None, None]
+    beyond = t[None, None, None, :] > t_end
+    s_amp = np.where(beyond, _coda(tmpl[..., -1:], t_end, t, t0), s_amp)
     # P phase: a fraction of the early S amplitude, richer in high frequencies
     early = tmpl[..., : max(1, int(round(2.0 / FRAME)))].max(axis=-1).copy()  # (n, 3, B)
     h_early = early[:, :2].mean(axis=1)
@@ -224,7 +233,8 @@ def synthesise(nodes: np.ndarray, dt: float, n_t: int, random_state: int | np.ra
         f = np.fft.rfftfreq(n_g, dt_g)
         edges = OUT_EDGES[lo:hi + 1]
         band = np.searchsorted(edges, f, side="right") - 1
-        band[f >= edges[-1]] = hi - lo - 1
+        if hi == len(OUT_EDGES) - 1:
+            band[f >= edges[-1]] = hi - lo - 1  # the top band runs to Nyquist
         keep = (band[None, :] == np.arange(hi - lo)[:, None]) & (f >= edges[0])[None, :] & (f < 0.5 / dt_g)[None, :]
         spec = (rng.standard_normal((n, 3, hi - lo, f.size)) + 1j * rng.standard_normal((n, 3, hi - lo, f.size))) * keep
         if lo <= _REF_BAND + 1 < hi and kappa is not None:

@@ -222,7 +222,8 @@ def read_peer_folder(folder: str | Path, *, rsns: list[int] | None = None) -> li
         if len(set(dts)) > 1:
             raise RecordFormatError(f"components of RSN {rsn} have different time steps {sorted(set(dts))}",
                                     file=str(folder))
-        extra = {"event_name": row["Earthquake Name"], "files": [str(row[k]) for k in (
+        extra = {"event_name": row["Earthquake Name"], "component_npts": [0 if c is None else len(c) for c in comps],
+                 "files": [str(row[k]) for k in (
             "Horizontal-1 Acc. Filename", "Horizontal-2 Acc. Filename", "Vertical Acc. Filename")],
             "peer_arias_m_s": _num(row["Arias Intensity (m/sec)"]), "peer_d5_75": _num(row["5-75% Duration (sec)"]),
             "peer_d5_95": _num(row["5-95% Duration (sec)"])}

@@ -12,7 +12,7 @@ from gmlearn.waveform.errors import RecordFormatError
 @pytest.fixture()
 def spectrum_csv(tmp_path):
     periods = np.array([0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0])
-    psa = np.where(periods < 0.1, 0.3 + 3.0 * (periods - 0.05) * 2, np.minimum(0.6, 0.6 * 0.4 / periods))  # design shape
+    psa = np.where(periods < 0.1, 0.4 + 4.0 * (periods - 0.05), np.minimum(0.6, 0.6 * 0.4 / periods))  # design shape
     path = tmp_path / "uhs.csv"
     lines = ["period_s,psa_g,sigma_ln"] + [f"{t},{p},{0.4}" for t, p in zip(periods, psa)]
     path.write_text("\n".join(lines) + "\n")
