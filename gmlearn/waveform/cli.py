@@ -35,8 +35,9 @@ def _fail(exc: BaseException) -> None:
 
 
 def _check_model(model: str) -> str:
-    if model not in _MODELS and not Path(model).with_suffix(".json").exists():
-        raise typer.BadParameter(f"--model must be one of {list(_MODELS)} or a saved model path. Got {model!r} instead.")
+    if model not in _MODELS and not Path(model).with_suffix(".json").exists() and not (Path(model) / "model.json").exists():
+        raise typer.BadParameter(f"--model must be one of {list(_MODELS)}, a saved model path or a model folder "
+                                 f"(gmlearn waveforms train). Got {model!r} instead.")
     return model
 
 
