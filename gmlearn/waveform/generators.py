@@ -179,16 +179,21 @@ class WaveformGenerator:
                                          "realistic records).")
             acc = self._base(mag, rrup, vs30, seed)
             return (acc, {}) if return_info else acc
+        from gmlearn.waveform import target as tg
         from gmlearn.waveform.realism import restructure
-        from gmlearn.waveform.target import faulting_factor, match_target
 
-        env = self._base_envelopes(mag, rrup, vs30, seed) + faulting_factor(rake)
-        acc, info = restructure(env, mag, rrup, vs30, rake, kappa0=kappa0, depth=depth, random_state=rng,
-                                dt=self.dt)
+        env = self._base_envelopes(mag, rrup, vs30, seed) + tg.faulting_factor(rake)
+        seed_r = int(rng.integers(2**31))
+        opts = {"kappa0": kappa0, "depth": depth, "random_state": seed_r, "dt": self.dt}
+        acc, info = restructure(env, mag, rrup, vs30, rake, **opts)
         if target is not None:
-            acc, extra = match_target(acc, self.dt, info["length_s"], target, mag, rrup, vs30, rake,
-                                      periods=periods, events=events, random_state=rng)
-            info.update(extra)
+            p = tg.MATCH_PERIODS if periods is None else np.asarray(periods, dtype=float)
+            draw = tg.target_spectra(target, mag, rrup, vs30, rake, p, events=events, random_state=rng)
+            env = tg.envelope_prematch(env, acc, self.dt, draw["ln_psa"], p)
+            acc, info = restructure(env, mag, rrup, vs30, rake, **opts)  # same seed: same durations and noise
+            acc = tg.spectral_match(acc, self.dt, info["length_s"], np.exp(draw["ln_psa"]), p, onsets=info["t_p"])
+            info.update({"target_periods": p, "target_ln_psa": draw["ln_psa"], "target_median": draw["median"],
+                         "target_sigma": draw["sigma"], "target_tau": draw["tau"], "target_phi": draw["phi"]})
         return (acc, info) if return_info else acc
 
 

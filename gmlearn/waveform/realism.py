@@ -9,7 +9,8 @@ time structure of a triggered accelerogram, then synthesises it at ``DT`` = 0.01
    energy) is kept as generated; after the peak the envelope is stretched in time
    by a factor chosen (three fixed-point updates on the envelope) so that the
    horizontal D5-95 equals a draw from Afshari and Stewart (2016) (median and σ
-   from OpenQuake). A coda bound ``A(t_c) (t_c - t_0)/(t - t_0) exp(-π f (t - t_c) / Qc(f))``,
+   from OpenQuake; records of one scenario get normal scores, so a set has the
+   model's median duration). A coda bound ``A(t_c) (t_c - t_0)/(t - t_0) exp(-π f (t - t_c) / Qc(f))``,
    ``Qc = 150 f^0.7``, caps every band after its own peak time ``t_c`` (``t_0`` is the
    origin time), so stationary tails decay.
 2. **P phase.** From the P arrival (``LEAD`` s into the record) to the S arrival,
@@ -36,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from gmlearn.waveform.representation import BAND_EDGES, FLOOR, FRAME, N_BANDS, N_FRAMES
-from gmlearn.waveform.timing import LEAD, duration_as16, kappa_total, record_length, travel_times
+from gmlearn.waveform.timing import LEAD, duration_as16, kappa_total, record_length, scenario_normal_draws, travel_times
 
 __all__ = ["DT", "NODE", "OUT_EDGES", "P_RATIO", "QC0", "restructure", "synthesise", "zero_baseline",
            "end_velocity_ratio", "pick_onsets", "kappa_from_fas"]
@@ -180,7 +181,8 @@ def restructure(env: np.ndarray, mag: np.ndarray, rrup: np.ndarray, vs30: np.nda
     t_p_origin, t_s_origin = (np.broadcast_to(x, (n,)) for x in travel_times(rrup, depth))
     sp = t_s_origin - t_p_origin
     ln_d, sig_d = duration_as16(mag, rrup, vs30, rake)
-    target_d = np.exp(ln_d + sig_d * rng.standard_normal(n))
+    keys = np.column_stack([np.broadcast_to(np.asarray(x, dtype=float), (n,)) for x in (mag, rrup, vs30, rake)])
+    target_d = np.exp(ln_d + sig_d * scenario_normal_draws(keys, rng))
     kappa = np.broadcast_to(kappa_total(vs30, rrup, kappa0), (n,)).copy()
     length = record_length(sp, target_d)
     tp = np.full(n, LEAD)

@@ -77,6 +77,27 @@ def draw_around(spectrum: TargetSpectrum, n: int, random_state: int | np.random.
     return np.log(spectrum.psa)[None, :] + spectrum.sigma[None, :] * z
 
 
+def _densify(spectrum: TargetSpectrum) -> TargetSpectrum:
+    """The target on its own periods plus the matching grid from its shortest to 1.5 x its longest period.
+
+    ln PSA and sigma are interpolated linearly in ln T; beyond the longest period ln PSA
+    continues with the slope of the last two points, so the long-period end is matched
+    as well as the middle.
+    """
+    from gmlearn.waveform.target import MATCH_PERIODS
+
+    t = spectrum.periods
+    extra = MATCH_PERIODS[(MATCH_PERIODS > t[0]) & (MATCH_PERIODS < 1.5 * t[-1])]
+    periods = np.unique(np.concatenate([t, extra]))
+    lt, lp = np.log(t), np.log(spectrum.psa)
+    ln_psa = np.interp(np.log(periods), lt, lp)
+    if len(t) > 1:
+        slope = (lp[-1] - lp[-2]) / (lt[-1] - lt[-2])
+        beyond = periods > t[-1]
+        ln_psa[beyond] = lp[-1] + slope * (np.log(periods[beyond]) - lt[-1])
+    return TargetSpectrum(periods, np.exp(ln_psa), np.interp(np.log(periods), lt, spectrum.sigma))
+
+
 def build_suite(spectrum: TargetSpectrum, *, n: int = 11, mag: float = 6.5, rrup: float = 20.0, vs30: float = 400.0,
                 rake: float = 0.0, model: Any = "cgan", seed: int = 0, out: str | Path | None = None) -> dict:
     """Generate ``n`` records matched to ``spectrum`` in mean and spread; optionally write them to ``out``.
@@ -91,9 +112,12 @@ def build_suite(spectrum: TargetSpectrum, *, n: int = 11, mag: float = 6.5, rrup
     rng = np.random.default_rng(seed)
     gen = load(model) if isinstance(model, (str, Path)) else model
     acc, info = gen.generate(mag, rrup, vs30, n=n, random_state=rng, rake=rake, return_info=True)
-    ln_targets = draw_around(spectrum, n, rng)
-    acc = spectral_match(acc, gen.dt, info["length_s"], np.exp(ln_targets), spectrum.periods)
+    dense = _densify(spectrum)
+    ln_targets = draw_around(dense, n, rng)
+    acc = spectral_match(acc, gen.dt, info["length_s"], np.exp(ln_targets), dense.periods, onsets=info["t_p"])
     ln_psa = np.log(rotd(acc[:, 0], acc[:, 1], gen.dt, spectrum.periods, n_angles=36))
+    keep = np.isin(dense.periods, spectrum.periods)
+    ln_targets = ln_targets[:, keep]
     sd = ln_psa.std(axis=0, ddof=1) if n > 1 else np.zeros(len(spectrum.periods))
     rows = [{"period_s": float(t), "target_psa_g": float(p), "suite_mean_psa_g": float(np.exp(m)),
              "target_sigma_ln": float(s), "suite_sigma_ln": float(d)}

@@ -8,7 +8,10 @@
   normal scores of their ranks, rescaled to unit sample standard deviation (rank
   correlation kept, Iman and Conover 1982), so a set has the model's median and σ by
   construction.
-- :func:`spectral_match` scales each record's Fourier spectrum, iteratively, by the
+- :func:`envelope_prematch` first shifts each band of the generator's envelope by the
+  ratio of target to current spectrum at the band's centre period, and the realism
+  layer re-synthesises the record (its duration re-fitted to the same draw), so that
+- :func:`spectral_match` only has to correct a little: it scales each record's Fourier spectrum, iteratively, by the
   ratio of target to current spectrum (geometric mean of the horizontals, RotD50 in
   the last iterations), interpolated in log frequency, keeping the phases and so the
   time structure; the baseline is corrected after every step.
@@ -25,11 +28,11 @@ import numpy as np
 
 from gmlearn.waveform.errors import WaveformModelError
 
-__all__ = ["MATCH_PERIODS", "bj08_matrix", "target_spectra", "spectral_match", "match_target", "faulting_factor",
-           "mechanism"]
+__all__ = ["MATCH_PERIODS", "bj08_matrix", "target_spectra", "envelope_prematch", "spectral_match", "match_target",
+           "faulting_factor", "mechanism"]
 
-#: Periods (s) at which records are matched to their target spectra.
-MATCH_PERIODS = np.geomspace(0.04, 6.0, 26)
+#: Periods (s) at which records are matched to their target spectra (40, 13.7 % apart).
+MATCH_PERIODS = np.geomspace(0.03, 8.0, 40)
 
 
 @lru_cache(maxsize=16)
@@ -116,13 +119,15 @@ def _ratio_on_freqs(ratio: np.ndarray, periods: np.ndarray, f: np.ndarray) -> np
 
 def spectral_match(acc: np.ndarray, dt: float, lengths: np.ndarray, target: np.ndarray,
                    periods: np.ndarray = MATCH_PERIODS, *, iterations: int = 10, rotd_last: int = 1,
-                   n_angles: int = 20) -> np.ndarray:
+                   n_angles: int = 20, onsets: np.ndarray | None = None) -> np.ndarray:
     """Match records (n, 3, n_t) to target RotD50 spectra ``target`` (n, T) in g by iterative Fourier scaling.
 
     Each iteration scales all three components by the ratio of target to current
     horizontal spectrum (geometric mean of H1 and H2; RotD50 in the last ``rotd_last``
     iterations), limited to [0.5, 2] per step, zeroes the samples after each record's
-    ``lengths`` (s) and re-applies :func:`gmlearn.waveform.realism.zero_baseline`.
+    ``lengths`` (s) and, with ``onsets`` (s), those more than 0.2 s before each record's
+    P arrival (the acausal spread of the scaling), and re-applies
+    :func:`gmlearn.waveform.realism.zero_baseline`.
     """
     from gmlearn.waveform.metrics import psa, rotd
     from gmlearn.waveform.realism import zero_baseline
@@ -131,6 +136,9 @@ def spectral_match(acc: np.ndarray, dt: float, lengths: np.ndarray, target: np.n
     n_t = acc.shape[-1]
     n_len = np.round(np.asarray(lengths, dtype=float) / dt).astype(int)
     inside = np.arange(n_t)[None, :] < n_len[:, None]
+    if onsets is not None:
+        first = np.round((np.asarray(onsets, dtype=float) - 0.2) / dt).astype(int)
+        inside &= np.arange(n_t)[None, :] >= first[:, None]
     f = np.fft.rfftfreq(n_t, dt)
     for k in range(iterations):
         if k >= iterations - rotd_last:
@@ -144,13 +152,35 @@ def spectral_match(acc: np.ndarray, dt: float, lengths: np.ndarray, target: np.n
     return acc
 
 
+def envelope_prematch(env: np.ndarray, acc: np.ndarray, dt: float, ln_target: np.ndarray,
+                      periods: np.ndarray = MATCH_PERIODS) -> np.ndarray:
+    """Shift generator log envelopes (n, 36, F) by ln(target / current) at each band's centre period.
+
+    ``acc`` are the records made from ``env`` (geometric mean of the horizontals is
+    compared with ``ln_target`` (n, T)). Re-synthesising from the shifted envelopes puts
+    the records close to their targets before :func:`spectral_match`, so the realism
+    layer's duration and arrivals are kept (matching then only corrects a little).
+    """
+    from gmlearn.waveform.metrics import psa
+    from gmlearn.waveform.representation import BAND_EDGES, N_BANDS
+
+    current = 0.5 * (np.log(np.maximum(psa(acc[:, 0], dt, periods), 1e-12))
+                     + np.log(np.maximum(psa(acc[:, 1], dt, periods), 1e-12)))
+    diff = np.clip(ln_target - current, -2.5, 2.5)
+    centres = np.log(1.0 / np.sqrt(BAND_EDGES[:-1] * BAND_EDGES[1:]))[::-1]  # increasing ln period
+    shift = np.stack([np.interp(centres, np.log(periods), row)[::-1] for row in diff])  # (n, N_BANDS)
+    out = np.asarray(env, dtype=float).reshape(len(env), 3, N_BANDS, -1) + shift[:, None, :, None]
+    return out.reshape(np.shape(env))
+
+
 def match_target(acc: np.ndarray, dt: float, lengths: np.ndarray, model: Any, mag: np.ndarray, rrup: np.ndarray,
                  vs30: np.ndarray, rake: np.ndarray, *, periods: np.ndarray | None = None, events: Any = None,
+                 onsets: np.ndarray | None = None,
                  random_state: int | np.random.Generator | None = None) -> tuple[np.ndarray, dict]:
     """Draw target spectra from ``model`` (:func:`target_spectra`) and match ``acc`` to them; returns (acc, info)."""
     periods = MATCH_PERIODS if periods is None else np.asarray(periods, dtype=float)
     draw = target_spectra(model, mag, rrup, vs30, rake, periods, events=events, random_state=random_state)
-    out = spectral_match(acc, dt, lengths, np.exp(draw["ln_psa"]), periods)
+    out = spectral_match(acc, dt, lengths, np.exp(draw["ln_psa"]), periods, onsets=onsets)
     info = {"target_periods": periods, "target_ln_psa": draw["ln_psa"], "target_median": draw["median"],
             "target_sigma": draw["sigma"], "target_tau": draw["tau"], "target_phi": draw["phi"]}
     return out, info

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["VP", "VS", "DEPTH", "LEAD", "KAPPA_R", "travel_times", "sp_time", "scenario_table", "duration_as16",
-           "record_length", "kappa0_vs30", "kappa_total"]
+           "scenario_normal_draws", "record_length", "kappa0_vs30", "kappa_total"]
 
 #: Crustal P- and S-wave velocities (km/s).
 VP, VS = 6.2, 3.5
@@ -85,6 +85,27 @@ def duration_as16(mag: object, rrup: object, vs30: object, rake: object = 0.0) -
         warnings.simplefilter("ignore")
         out = get_mean_stds(model._gsim, model.context(table), [oq_imt.from_string("RSD595")])
     return np.asarray(out[0][0], dtype=float), np.asarray(out[1][0], dtype=float)
+
+
+def scenario_normal_draws(keys: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Standard normal draws, one per row of ``keys`` (n, k); rows with equal keys (3 or more) get normal scores.
+
+    Within a group of equal scenarios the draws are replaced by the normal quantiles of
+    their ranks, rescaled to unit sample standard deviation, so the group's median is 0
+    and its spread 1 (the duration of a set then has the model's median by construction).
+    """
+    from scipy.stats import norm
+
+    z = rng.standard_normal(len(keys))
+    _, group = np.unique(np.round(np.asarray(keys, dtype=float), 6), axis=0, return_inverse=True)
+    group = np.asarray(group).ravel()
+    for g in np.unique(group):
+        rows = np.flatnonzero(group == g)
+        if rows.size >= 3:
+            ranks = np.argsort(np.argsort(z[rows], kind="stable"), kind="stable")
+            scores = norm.ppf((ranks + 0.5) / rows.size)
+            z[rows] = scores / scores.std(ddof=1)
+    return z
 
 
 def record_length(sp: np.ndarray, d595: np.ndarray, tail: float = 5.0, limit: float = 240.0) -> np.ndarray:
