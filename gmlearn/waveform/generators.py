@@ -134,7 +134,8 @@ class WaveformGenerator:
 
     def generate(self, mag: Any, rrup: Any, vs30: Any, n: int | None = None, random_state: int | None = None, *,
                  rake: Any = 0.0, target: Any = None, realism: bool = True, kappa0: Any = None, depth: Any = None,
-                 events: Any = None, periods: np.ndarray | None = None, return_info: bool = False) -> Any:
+                 events: Any = None, periods: np.ndarray | None = None, prematch: int = 1,
+                 return_info: bool = False) -> Any:
         """Three-component accelerograms (g), shape (n, 3, n_t).
 
         Parameters
@@ -165,6 +166,10 @@ class WaveformGenerator:
         events, periods
             Event label per record (records of one event share the between-event
             term; default: one event per record) and matching periods (s) with ``target``.
+        prematch
+            With ``target``: passes of :func:`gmlearn.waveform.target.envelope_prematch`
+            (band envelopes shifted towards the target and the record re-synthesised, its
+            duration re-fitted) before the Fourier matching.
         return_info
             Also return a dict of per-record arrays (``length_s``, ``t_p``, ``t_s``,
             ``d5_95_target``, ``kappa``, and with ``target`` ``target_periods``,
@@ -189,8 +194,9 @@ class WaveformGenerator:
         if target is not None:
             p = tg.MATCH_PERIODS if periods is None else np.asarray(periods, dtype=float)
             draw = tg.target_spectra(target, mag, rrup, vs30, rake, p, events=events, random_state=rng)
-            env = tg.envelope_prematch(env, acc, self.dt, draw["ln_psa"], p)
-            acc, info = restructure(env, mag, rrup, vs30, rake, **opts)  # same seed: same durations and noise
+            for _ in range(prematch):
+                env = tg.envelope_prematch(env, acc, self.dt, draw["ln_psa"], p)
+                acc, info = restructure(env, mag, rrup, vs30, rake, **opts)  # same seed: same durations and noise
             acc = tg.spectral_match(acc, self.dt, info["length_s"], np.exp(draw["ln_psa"]), p, onsets=info["t_p"])
             info.update({"target_periods": p, "target_ln_psa": draw["ln_psa"], "target_median": draw["median"],
                          "target_sigma": draw["sigma"], "target_tau": draw["tau"], "target_phi": draw["phi"]})
