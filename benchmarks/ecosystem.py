@@ -213,6 +213,35 @@ def part_python_startup(env: Env) -> tuple[list[dict[str, Any]], dict[str, Any]]
     return rows, {"python_startup_ms_delta": round(delta, 2), "python_startup_hook_import_us": hook_us}
 
 
+def _sklearn_shakemap() -> Any:
+    """benchmarks/ecosystem_sklearn_shakemap.py, imported from beside this script."""
+    import importlib.util
+
+    path = Path(__file__).with_name("ecosystem_sklearn_shakemap.py")
+    spec = importlib.util.spec_from_file_location("ecosystem_sklearn_shakemap", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def part_sklearn(env: Env) -> tuple[list[dict[str, Any]], dict[str, Any]]:  # noqa: ARG001 - same signature as the others
+    """scikit-learn's estimator checks on every regressor (expected failures listed with reasons)."""
+    rows, totals = _sklearn_shakemap().sklearn_checks()
+    return [{"part": "sklearn", **r} for r in rows], {k: totals[k] for k in PARTS["sklearn"]}
+
+
+def part_cf_compliance(env: Env) -> tuple[list[dict[str, Any]], dict[str, Any]]:  # noqa: ARG001
+    """compliance-checker (CF-1.8) on a shakemap grid and site-list netCDF."""
+    rows, errors = _sklearn_shakemap().cf_compliance_errors()
+    return [{"part": "cf_compliance", **r} for r in rows], {"cf_compliance_errors": errors}
+
+
+def part_gmice(env: Env) -> tuple[list[dict[str, Any]], dict[str, Any]]:  # noqa: ARG001
+    """MMI (Worden et al. 2012) in every shakemap output format."""
+    rows, ok = _sklearn_shakemap().gmice_mmi()
+    return [{"part": "gmice", **r} for r in rows], {"gmice_mmi": ok}
+
+
 def _machine() -> dict[str, Any]:
     from importlib import metadata
 
