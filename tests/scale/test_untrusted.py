@@ -32,9 +32,12 @@ def copy(saved, tmp_path) -> Path:
 
 
 def _edit(folder: Path, change) -> None:
+    """Edit metadata.json and recompute its manifest hash (as a careful forger would)."""
+    from gmlearn.gmpe.integrity import stamp
+
     meta = json.loads((folder / "metadata.json").read_text())
     change(meta)
-    (folder / "metadata.json").write_text(json.dumps(meta))
+    (folder / "metadata.json").write_text(json.dumps(stamp(meta)))
 
 
 def _set(path: str, value):
