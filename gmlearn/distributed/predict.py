@@ -203,12 +203,12 @@ def _plan(source: Any, model: Any, keep: Sequence[str], chunk_rows: int) -> tupl
     if isinstance(source, FeatureStore):
         from gmlearn.store.partitioned import flat_columns
 
-        rec = source._file("records")
-        rec_names = list(pq.read_schema(rec).names)
+        recs = source._files("records")
+        rec_names = list(pq.read_schema(recs[0]).names)
         events, stations = source.events, source.stations
         ev, st, rec_only = flat_columns(rec_names, list(events.columns), list(stations.columns))
         available = ["event_id", "station_id", *ev, *st, *rec_only]
-        files = [rec]
+        files = recs
     else:
         files = _files(Path(source))
         available = list(pq.read_schema(files[0]).names)
