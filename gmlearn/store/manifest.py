@@ -8,7 +8,7 @@ Format version 2 (written since appends became incremental)::
                      parts: [{file: "data/<name>-NNNNNN.parquet", rows,
                               sha256 (of the file's bytes), content}]
       content_hash   SHA-256 of the three table hashes
-      retired        part files dropped by the last rewrite, deleted by the next write
+      retired        part files dropped by this write (a rewrite); deleted when the next write starts
 
 An append adds one part file per table; a rewrite (when an append changes
 the columns of a table) replaces all of them. ``content`` is an

@@ -76,15 +76,18 @@ def _manifest(version: int, tables: dict[str, dict[str, Any]], sources: list, im
 
 
 def clean(path: Path, meta: dict[str, Any] | None) -> None:
-    """Delete what no reader can still need: debris of interrupted writes and files retired a write ago."""
+    """Delete what no reader can still need: debris of interrupted writes and files the current manifest does not name.
+
+    Files a rewrite retired stay until the next write starts, so a reader that
+    opened the previous manifest has that long to read them.
+    """
     live = {f for t in TABLE_NAMES for f in table_files(meta, t)} if meta else set()
     for stale in path.glob(".v*.tmp"):
         shutil.rmtree(stale, ignore_errors=True)
     data = path / "data"
     if data.is_dir():
-        keep = live | set((meta or {}).get("retired", []))
         for file in data.iterdir():
-            if f"data/{file.name}" not in keep and (file.is_file() or file.is_symlink()):
+            if f"data/{file.name}" not in live and (file.is_file() or file.is_symlink()):
                 file.unlink(missing_ok=True)
 
 
