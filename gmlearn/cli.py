@@ -132,6 +132,23 @@ def data_describe(
     Console().print(table)
 
 
+@data_app.command("verify")
+def data_verify(
+    store: Path = typer.Argument(..., help="A feature-store folder."),
+) -> None:
+    """Recompute the hash of every part file of a store against its manifest."""
+    from gmlearn.exceptions import GMLearnError
+    from gmlearn.store import FeatureStore
+
+    try:
+        result = FeatureStore(store).verify()
+    except GMLearnError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"OK: {result['parts']} part files, {result['rows']} records, version {result['version']}, "
+               f"content hash {result['content_hash'][:16]}.")
+
+
 def _load_table(store: Path | None, dataset: str | None, imts: list[str], region: str | None):  # noqa: ANN202
     from gmlearn import datasets
     from gmlearn.schema import TECTONIC_REGIONS

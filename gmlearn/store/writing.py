@@ -143,9 +143,21 @@ def append_parts(path: Path, meta: dict[str, Any], tables: dict[str, pd.DataFram
     and stations already stored are not written again when their values are
     unchanged.
     """
+    import pyarrow.parquet as pq
+
     version = int(meta["version"]) + 1
     written: list[Path] = []
     entries = {}
+    tables = {k: v.copy() for k, v in tables.items()}
+    per_record = set(pq.read_schema(path / meta["tables"]["records"]["parts"][-1]["file"]).names)
+    for name in ("events", "stations"):  # columns the store keeps per record (they vary within an event or station)
+        key = TABLES[name]
+        moved = [c for c in tables[name].columns if c != key and c in per_record]
+        if moved:
+            lookup = tables[name].drop_duplicates(subset=[key]).set_index(key)
+            for col in moved:
+                tables["records"][col] = tables["records"][key].map(lookup[col])
+            tables[name] = tables[name].drop(columns=moved)
     try:
         for name in TABLE_NAMES:
             current = meta["tables"][name]
