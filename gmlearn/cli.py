@@ -50,6 +50,7 @@ def data_ingest(
     fmt: str = typer.Option("auto", "--format", "-f", help="auto | nzsmd | ngawest2 | generic"),
     component: str | None = typer.Option(None, help="NZSMD component: RotD50, RotD100, GeoMean, Vert (default: from the header)."),
     pgv_unit: str | None = typer.Option(None, help="PGV unit of a generic flatfile: cm/s, m/s or mm/s (default cm/s)."),
+    acc_unit: str | None = typer.Option(None, help="Unit of PGA and SA in the file: g, cm/s2 (gal) or m/s2 (default g)."),
     derive: bool = typer.Option(True, help="Fill missing z1pt0, z2pt5, ztor, width, rx, ry0 (flagged)."),
 ) -> None:
     """Validate flatfiles and append them to a feature store (atomic: all or nothing per file)."""
@@ -65,6 +66,8 @@ def data_ingest(
                 kwargs["component"] = component
             if pgv_unit is not None:
                 kwargs["pgv_unit"] = pgv_unit
+            if acc_unit is not None:
+                kwargs["acc_unit"] = acc_unit
             with console.status(f"reading {file.name}"):
                 try:
                     table = read_flatfile(file, format=fmt, **kwargs)

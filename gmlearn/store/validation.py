@@ -16,6 +16,7 @@ import pandas as pd
 
 from gmlearn.exceptions import FlatfileError, MissingColumnError
 from gmlearn.schema import COLUMNS, IMT_LN_RANGE, TECTONIC_REGIONS, imt_string, parse_imt, sort_imts
+from gmlearn.store.units import acc_factor, check_acceleration_units
 
 __all__ = ["REQUIRED", "to_canonical", "check_pgv_unit", "PGV_PGA_RATIO_RANGE"]
 
@@ -185,6 +186,7 @@ def to_canonical(
     *,
     file: str,
     pgv_unit: str = "cm/s",
+    acc_unit: str = "g",
     sentinels: Sequence[float] = (),
     tectonic_map: Mapping[str, str] | None = None,
     required: Sequence[str] = REQUIRED,
@@ -204,6 +206,10 @@ def to_canonical(
         Name of the source, used in error messages.
     pgv_unit
         ``"cm/s"``, ``"m/s"`` or ``"mm/s"``.
+    acc_unit
+        Unit of PGA and SA: ``"g"``, ``"cm/s2"`` (gal) or ``"m/s2"``. Whatever
+        is given, the levels are checked against magnitude and distance, and
+        SA and PGV against PGA (:mod:`gmlearn.store.units`).
     sentinels
         Values meaning "missing" (e.g. -999, -99999), replaced by NaN.
     tectonic_map
@@ -227,6 +233,7 @@ def to_canonical(
     if pgv_unit not in _PGV_FACTORS:
         msg = f"The 'pgv_unit' parameter must be one of {sorted(_PGV_FACTORS)}. Got {pgv_unit!r} instead."
         raise ValueError(msg)
+    acc = acc_factor(acc_unit)
     raw = raw.reset_index(drop=True)
     absent = [c for c in columns.values() if c not in raw.columns]
     absent += [c for c in imts.values() if c not in raw.columns]
@@ -286,13 +293,17 @@ def to_canonical(
         arr = _numeric(raw[source], name=name, source=source, file=file)
         if sentinel_set.size:
             arr = np.where(np.isin(arr, sentinel_set), np.nan, arr)
-        if parse_imt(name).name == "PGV":
-            arr = arr * _PGV_FACTORS[pgv_unit]
+        arr = arr * (_PGV_FACTORS[pgv_unit] if parse_imt(name).name == "PGV" else acc)
         bad = np.isfinite(arr) & (arr <= 0) | np.isinf(arr)
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
             msg = f"{name} must be a positive linear amplitude; {int(bad.sum())} value(s) are not (use NaN or a sentinel for missing)."
             raise FlatfileError(msg, file=file, column=source, row=_data_row(pos), value=raw[source].iloc[pos])
+        linear[name] = arr
+    check_acceleration_units(linear, out, raw, {imt_string(k): v for k, v in imts.items()}, file=file, acc_unit=acc_unit)
+    for imt, source in imts.items():
+        name = imt_string(imt)
+        arr = linear[name]
         lo, hi = IMT_LN_RANGE[parse_imt(name).name]
         with np.errstate(divide="ignore", invalid="ignore"):
             ln = np.log(arr)
@@ -302,7 +313,6 @@ def to_canonical(
             unit = parse_imt(name).unit
             msg = f"{name} must lie in [{np.exp(lo):.3g}, {np.exp(hi):.3g}] {unit}."
             raise FlatfileError(msg, file=file, column=source, row=_data_row(pos), value=raw[source].iloc[pos])
-        linear[name] = arr
         logs[name] = ln
     if "PGV" in linear and "PGA" in linear:
         pgv_source = imts.get("PGV", "PGV")
