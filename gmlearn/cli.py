@@ -343,7 +343,7 @@ def predict(
     imts: str | None = typer.Option(None, help="Comma-separated IMTs (default: all the model has)."),
     station_terms: str = typer.Option("ergodic", help="ergodic | known (add station terms of stations seen in training)."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Stream on Dask: 'local' (a LocalCluster) or a scheduler address (Parquet input)."),
-    chunk_rows: int = typer.Option(250_000, "--chunk-rows", help="Rows predicted at once when streaming Parquet."),
+    chunk_rows: int = typer.Option(250_000, "--chunk-rows", help="Rows predicted at once (CSV input and streamed Parquet)."),
     overwrite: bool = typer.Option(False, help="Replace an existing output folder (streamed Parquet output)."),
 ) -> None:
     """Predict ln mean, tau, phi, sigma (and the median) for every row of a table.
@@ -367,6 +367,9 @@ def predict(
                          f"and an --out that is not a .csv (got {table_path.name} -> {out.name})."))
     if table_path.is_dir():
         _fail(ValueError(f"{table_path} is a folder; only Parquet folders are read, and only with a Parquet output folder."))
+    if not parquet:
+        _predict_csv(model_dir, table_path, out, imts, station_terms, chunk_rows)
+        return
     try:
         estimator = load_model(model_dir)
         table = pd.read_parquet(table_path) if table_path.suffix in (".parquet", ".pq") else pd.read_csv(table_path)
@@ -384,6 +387,29 @@ def predict(
     result = pd.concat([table.reset_index(drop=True), pd.DataFrame(cols)], axis=1)
     atomic_write_with(out, lambda tmp: result.to_csv(tmp, index=False))
     console.print(f"[green]wrote[/] {len(result)} rows to {out}")
+
+
+def _predict_csv(model_dir: Path, table_path: Path, out: Path, imts: str | None, station_terms: str,
+                 chunk_rows: int) -> None:
+    """`gmlearn predict` CSV to CSV: read, predict and write --chunk-rows rows at a time (bounded memory)."""
+    import warnings
+
+    from gmlearn.distributed.predict import predict_csv
+    from gmlearn.exceptions import GMLearnError
+    from gmlearn.gmpe.persistence import load_model
+
+    try:
+        estimator = load_model(model_dir)
+        with console.status(f"predicting {table_path.name} in chunks of {chunk_rows} rows"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = predict_csv(estimator, table_path, out, None if imts is None else _split_imts(imts),
+                                 chunk_rows=chunk_rows, station_terms=station_terms)
+    except (GMLearnError, ValueError, KeyError, FileNotFoundError) as exc:
+        _fail(exc)
+        return
+    if result.out_of_range:
+        console.print(f"[yellow]warning:[/] {escape(result.out_of_range)}", soft_wrap=True, highlight=False)
+    console.print(f"[green]wrote[/] {result.rows} rows to {out}")
 
 
 def _predict_stream(model_dir: Path, table_path: Path, out: Path, imts: str | None, station_terms: str,

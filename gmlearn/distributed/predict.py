@@ -32,7 +32,7 @@ import pandas as pd
 from gmlearn.exceptions import MissingColumnError, ModelError, OutOfRangeWarning
 from gmlearn.store.atomic import atomic_folder
 
-__all__ = ["predict_parquet", "StreamResult", "prediction_columns", "DEFAULT_CHUNK_ROWS"]
+__all__ = ["predict_parquet", "predict_csv", "StreamResult", "prediction_columns", "DEFAULT_CHUNK_ROWS"]
 
 #: Rows predicted at once (per batch), by default.
 DEFAULT_CHUNK_ROWS = 250_000
@@ -53,8 +53,11 @@ class StreamResult:
     seconds
         Wall time.
     out_of_range
-        The first out-of-range warning met (``None`` when every row was inside
-        the model's training ranges).
+        The out-of-range warnings, one line per feature with the count over
+        all rows (``None`` when every row was inside the model's training
+        ranges); the same counts as predicting the whole table at once.
+    out_of_range_rows
+        Feature -> number of rows outside its training range.
     """
 
     path: Path
@@ -62,6 +65,43 @@ class StreamResult:
     parts: int
     seconds: float
     out_of_range: str | None = None
+    out_of_range_rows: dict[str, int] | None = None
+
+
+# feature -> [rows outside, worst value, lo, hi]
+_Counts = dict[str, list[float]]
+
+
+def _count_out_of_range(model: Any, table: pd.DataFrame, counts: _Counts) -> None:
+    """Add this batch's rows outside the model's training ranges to ``counts`` (the rule of ``warn_out_of_range``)."""
+    for name, (lo, hi) in (getattr(model, "ranges_", None) or {}).items():
+        if name not in table:
+            continue
+        values = pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=float)
+        out = np.isfinite(values) & ((values < lo) | (values > hi))
+        if out.any():
+            worst = float(values[out][np.argmax(np.maximum(lo - values[out], values[out] - hi))])
+            entry = counts.setdefault(name, [0, worst, lo, hi])
+            entry[0] += int(out.sum())
+            if max(lo - worst, worst - hi) > max(lo - entry[1], entry[1] - hi):
+                entry[1] = worst
+
+
+def _merge_counts(parts: Iterable[_Counts]) -> _Counts:
+    total: _Counts = {}
+    for counts in parts:
+        for name, (n, worst, lo, hi) in counts.items():
+            entry = total.setdefault(name, [0, worst, lo, hi])
+            entry[0] += n
+            if max(lo - worst, worst - hi) > max(lo - entry[1], entry[1] - hi):
+                entry[1] = worst
+    return total
+
+
+def _range_message(model: Any, counts: _Counts) -> str | None:
+    lines = [f"{type(model).__name__}: {int(n)} row(s) have {name} outside the training range [{lo:g}, {hi:g}] "
+             f"(e.g. {worst:g}); predictions there extrapolate." for name, (n, worst, lo, hi) in counts.items()]
+    return "\n".join(lines) if lines else None
 
 
 @dataclass(frozen=True)
@@ -105,10 +145,15 @@ def _pieces(files: list[Path], chunk_rows: int) -> list[_Piece]:
     return pieces or [_Piece(str(files[0]), ())]
 
 
-def _predict_frame(model: Any, table: pd.DataFrame, imts: list[str], station_terms: str, keep: list[str]) -> pd.DataFrame:
-    """Prediction columns (after the ``keep`` columns) for one batch."""
+def _predict_frame(model: Any, table: pd.DataFrame, imts: list[str], station_terms: str, keep: list[str],
+                   counts: _Counts | None = None) -> pd.DataFrame:
+    """Prediction columns (after the ``keep`` columns) for one batch; out-of-range rows are added to ``counts``."""
     kwargs = {} if type(model).__name__ == "OpenQuakeGMPE" else {"station_terms": station_terms}
-    pred = model.predict(table, imts, **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OutOfRangeWarning)  # counted over all batches instead
+        pred = model.predict(table, imts, **kwargs)
+    if counts is not None:
+        _count_out_of_range(model, table, counts)
     cols: dict[str, np.ndarray] = {k: table[k].to_numpy() for k in keep}
     for i, imt in enumerate(pred.imts):
         cols[f"{imt}_ln_mean"], cols[f"{imt}_tau"] = pred.mean[i], pred.tau[i]
@@ -117,12 +162,12 @@ def _predict_frame(model: Any, table: pd.DataFrame, imts: list[str], station_ter
 
 
 def _run_piece(model: Any, piece: _Piece, index: int, folder: str, imts: list[str], columns: list[str],
-               keep: list[str], station_terms: str, chunk_rows: int, join: tuple | None) -> tuple[int, str | None]:
-    """Predict one piece batch by batch into ``part-<index>.parquet``; return (rows, first warning)."""
+               keep: list[str], station_terms: str, chunk_rows: int, join: tuple | None) -> tuple[int, _Counts]:
+    """Predict one piece batch by batch into ``part-<index>.parquet``; return (rows, out-of-range counts)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    rows, first = 0, None
+    rows, counts = 0, {}
     writer = None
     path = Path(folder) / f"part-{index:05d}.parquet"
     try:
@@ -133,11 +178,7 @@ def _run_piece(model: Any, piece: _Piece, index: int, folder: str, imts: list[st
                 from gmlearn.store.partitioned import _join
 
                 table = _join(table, *join)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", OutOfRangeWarning)
-                out = _predict_frame(model, table, imts, station_terms, keep)
-            if first is None:
-                first = next((str(w.message) for w in caught if issubclass(w.category, OutOfRangeWarning)), None)
+            out = _predict_frame(model, table, imts, station_terms, keep, counts)
             arrow = pa.Table.from_pandas(out, preserve_index=False)
             if writer is None:
                 writer = pq.ParquetWriter(path, arrow.schema)
@@ -150,7 +191,7 @@ def _run_piece(model: Any, piece: _Piece, index: int, folder: str, imts: list[st
     if writer is None:  # an empty input still gets one (empty) part
         empty = {k: pd.Series(dtype="string") for k in keep} | {c: pd.Series(dtype=float) for c in prediction_columns(imts)}
         pd.DataFrame(empty).to_parquet(path, index=False)
-    return rows, first
+    return rows, counts
 
 
 def _for_workers(model: Any, threads: int) -> Any:
@@ -305,7 +346,7 @@ def predict_parquet(
     if out.exists() and not overwrite:
         msg = f"{out} exists; pass overwrite=True to replace it."
         raise FileExistsError(msg)
-    results: list[tuple[int, str | None]] = []
+    results: list[tuple[int, _Counts]] = []
 
     def _write(tmp: Path) -> None:
         args = (names, columns, kept, station_terms, chunk_rows, join)
@@ -331,7 +372,102 @@ def predict_parquet(
         os.replace(staging, out)
     else:
         atomic_folder(out, _write)
-    warning = next((w for _, w in results if w), None)
-    if warning is not None:
-        warnings.warn(f"predict_parquet: {warning}", OutOfRangeWarning, stacklevel=2)
-    return StreamResult(out, int(sum(r for r, _ in results)), len(pieces), time.perf_counter() - start, warning)
+    counts = _merge_counts(c for _, c in results)
+    warning = _range_message(model, counts)
+    for line in (warning or "").splitlines():
+        warnings.warn(f"predict_parquet: {line}", OutOfRangeWarning, stacklevel=2)
+    return StreamResult(out, int(sum(r for r, _ in results)), len(pieces), time.perf_counter() - start, warning,
+                        {k: int(v[0]) for k, v in counts.items()})
+
+
+def _csv_columns(pred_frame: pd.DataFrame, imts: list[str]) -> pd.DataFrame:
+    """Prediction columns of the CSV output: ln mean, median (g or cm/s), tau, phi, sigma per IMT."""
+    cols = {}
+    for imt in imts:
+        mean = pred_frame[f"{imt}_ln_mean"].to_numpy()
+        cols[f"{imt}_ln_mean"] = mean
+        cols[f"{imt}_median_{'cm_s' if imt == 'PGV' else 'g'}"] = np.exp(mean)
+        for k in ("tau", "phi", "sigma"):
+            cols[f"{imt}_{k}"] = pred_frame[f"{imt}_{k}"].to_numpy()
+    return pd.DataFrame(cols)
+
+
+def predict_csv(
+    model: Any,
+    source: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    imts: str | Iterable[str] | None = None,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    station_terms: str = "ergodic",
+    compile_trees: bool = True,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> StreamResult:
+    """Predict every row of a CSV table into a CSV file, ``chunk_rows`` rows at a time (bounded memory).
+
+    The output holds the input columns then, per IMT, ``<IMT>_ln_mean``,
+    ``<IMT>_median_g`` (``_median_cm_s`` for PGV), ``_tau``, ``_phi`` and
+    ``_sigma``, with the values of predicting the whole table at once (a
+    column pandas types differently in one chunk, e.g. integers with a gap,
+    may print as ``1.0`` rather than ``1``). It is written under a temporary name and renamed into
+    place (``out`` is replaced when it exists; the caller decides whether
+    that is allowed).
+
+    Parameters
+    ----------
+    model, imts, station_terms, compile_trees
+        As for :func:`predict_parquet`.
+    source
+        CSV file (optionally compressed) with the model's features.
+    out
+        Output CSV file.
+    chunk_rows
+        Rows read and predicted at once: peak memory grows with it, not with the table.
+    progress
+        Optional ``callable(done_rows, 0, message)`` after each chunk.
+
+    Returns
+    -------
+    StreamResult
+        ``parts`` is the number of chunks; ``out_of_range`` counts every row.
+    """
+    from gmlearn.gmpe.base import as_imts, check_station_mode
+    from gmlearn.store.atomic import atomic_write_with
+
+    start = time.perf_counter()
+    if not isinstance(chunk_rows, int) or isinstance(chunk_rows, bool) or chunk_rows < 1:
+        msg = f"The 'chunk_rows' parameter of predict_csv must be a positive int. Got {chunk_rows!r} instead."
+        raise ValueError(msg)
+    model = _resolve_model(model)
+    if compile_trees:
+        model = _compiled(model)
+    names = list(model.imts_) if imts is None and hasattr(model, "imts_") else as_imts(imts if imts is not None else [])
+    check_station_mode(station_terms, pd.DataFrame({"station_id": []}))
+    header = list(pd.read_csv(source, nrows=0).columns)
+    missing = [c for c in model.required_features if c not in header]
+    if missing:
+        msg = f"{type(model).__name__} requires column(s) {missing}; the input has {header}."
+        raise MissingColumnError(msg)
+    counts: _Counts = {}
+    done = [0, 0]
+
+    def _write(tmp: Path) -> None:
+        with open(tmp, "w", newline="") as fh:
+            for chunk in pd.read_csv(source, chunksize=chunk_rows):
+                pred = _predict_frame(model, chunk, names, station_terms, [], counts)
+                result = pd.concat([chunk.reset_index(drop=True), _csv_columns(pred, names)], axis=1)
+                result.to_csv(fh, index=False, header=done[1] == 0)
+                done[0] += len(result)
+                done[1] += 1
+                if progress is not None:
+                    progress(done[0], 0, f"{done[0]} rows")
+            if done[1] == 0:
+                fh.write(",".join(header + list(_csv_columns(pd.DataFrame(
+                    {c: [] for c in prediction_columns(names)}), names).columns)) + "\n")
+
+    atomic_write_with(Path(out), _write)
+    warning = _range_message(model, counts)
+    for line in (warning or "").splitlines():
+        warnings.warn(f"predict_csv: {line}", OutOfRangeWarning, stacklevel=2)
+    return StreamResult(Path(out), done[0], done[1], time.perf_counter() - start, warning,
+                        {k: int(v[0]) for k, v in counts.items()})
