@@ -187,6 +187,13 @@ class FeatureStore:
                     what = "is missing" if not file.exists() else f"is corrupt ({bad})"
                     return StoreError(f"Feature store {self.path}: part file {file.relative_to(self.path)} {what}. "
                                       "Run `gmlearn data verify` on the store, and restore it from a copy.")
+        from gmlearn.store.manifest import file_sha256
+
+        for name in _TABLE_NAMES:  # readable footers: look for altered bytes (an error path, so hashing is fine)
+            for entry in self._meta["tables"][name].get("parts", []):
+                if file_sha256(self.path / entry["file"]) != entry["sha256"]:
+                    return StoreError(f"Feature store {self.path}: part file {entry['file']} is corrupt (its SHA-256 "
+                                      f"differs from the manifest; {type(exc).__name__}: {exc}). Restore it from a copy.")
         return StoreError(f"Feature store {self.path} cannot be read ({type(exc).__name__}: {exc}). "
                           "Run `gmlearn data verify` on the store to find the damaged file.")
 
@@ -363,7 +370,9 @@ class FeatureStore:
         con = self._connect()
         try:
             return con.execute(sql, params or []).df()
-        except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+        except (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException):
+            raise  # a mistake in the caller's SQL
+        except duckdb.Error as exc:
             raise self._read_error(exc) from None
         finally:
             con.close()
@@ -455,7 +464,7 @@ class FeatureStore:
                 sql += " WHERE " + " AND ".join(where)
             sql += " ORDER BY _part, _row"
             df = con.execute(sql, params).df()
-        except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+        except duckdb.Error as exc:  # our own SQL: a failure here is a damaged part file
             raise self._read_error(exc) from None
         finally:
             con.close()
