@@ -533,7 +533,9 @@ def signed_archive_altered(work: Path) -> tuple[str, str]:
 
     z = pack_model(work / "model", work / "s.zip", key=KEY)
     folder = _unpack(z, work / "cache")
-    edit_meta(folder, lambda meta: meta["effects"]["PGA"].update(bias=0.5), restamp=True)
+    sig = json.loads((folder / "metadata.json").read_text())["signature"]
+    edit_meta(folder, lambda meta: meta["effects"]["PGA"].update(bias=0.5), restamp=True)  # hash recomputed
+    edit_meta(folder, lambda meta: meta.update(signature=sig), restamp=False)  # old signature kept
     return refused(lambda: load(folder, key=KEY), "signature does not match")
 
 
@@ -980,7 +982,9 @@ def cli_geodesy_random_bytes(work: Path) -> tuple[str, str]:
 @case("cli", "issue: `catalog smooth` with all events at one time gave 'error: inf'")
 def cli_catalog_smooth_one_time(work: Path) -> tuple[str, str]:
     src = pd.read_csv(SHARED / "catalog_geonet_nz" / "MLNZ20_RapidEvents_2024.csv.gz", nrows=400)
-    time_cols = [c for c in src.columns if "time" in c.lower() or "date" in c.lower()]
+    time_cols = [c for c in src.columns if c == "OT" or "time" in c.lower() or "date" in c.lower()]
+    if not time_cols:
+        return "unhandled_traceback", f"no origin-time column in {list(src.columns)}"
     for c in time_cols:
         src[c] = src[c].iloc[0]
     src.to_csv(work / "same.csv", index=False)
@@ -988,6 +992,11 @@ def cli_catalog_smooth_one_time(work: Path) -> tuple[str, str]:
     text = done.stdout + done.stderr
     if done.returncode == 2 and re.search(r"error: inf\s*$", text.strip()):
         return "unhandled_traceback", "exit 2 but the message is 'error: inf' (names nothing)"
+    if done.returncode == 0:
+        xml = (work / "s.xml").read_text() if (work / "s.xml").exists() else ""
+        if re.search(r"\b(inf|nan)\b", xml, re.IGNORECASE) or not xml:
+            return "silent_wrong_output", "exit 0 with non-finite rates (or no file)"
+        return "handled", "exit 0: a finite source model"
     return cli_refused(done)
 
 
