@@ -1068,6 +1068,7 @@ def _run_case(name: str, work: Path) -> dict[str, Any]:
     else:
         verdict = json.loads(text[-1])
         outcome, detail = verdict["outcome"], verdict["detail"]
+    detail = detail.replace(str(folder), "<case>").replace(str(work), "<work>")
     with contextlib.suppress(OSError):
         for p in folder.rglob("*"):
             if p.is_dir() and not p.is_symlink():
@@ -1213,6 +1214,19 @@ def _csv_memory(work: Path, rows: int, seed: int = 0) -> dict[str, Any]:
             "error": err[-300:] if proc.returncode else ""}
 
 
+def _args_without_work(argv: list[str]) -> list[str]:
+    """The command-line arguments less ``--work DIR`` (a scratch folder; it does not change the results)."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--work":
+            skip = True
+        elif not arg.startswith("--work="):
+            out.append(arg)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000, help="rows of the CSV prediction memory run (0: skip)")
@@ -1272,7 +1286,7 @@ def main() -> None:
     }
     payload = {
         "benchmark": "reliability",
-        "command": "python benchmarks/reliability.py " + " ".join(sys.argv[1:]),
+        "command": " ".join(["python benchmarks/reliability.py", *_args_without_work(sys.argv[1:])]),
         "data": "bundled nzsmd (model, store, flatfiles); ../shared/data PEER AT2 RSN125, GeoNet MLNZ20 2024 "
                 "catalogue, PBO NAM08 velocities",
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
