@@ -162,9 +162,24 @@ def test_edited_manifest_rows_are_caught(tmp_path, small):
         FeatureStore(store.path).verify()
 
 
+def _read_only_mount(folder: Path) -> Path | None:
+    """A read-only bind mount of ``folder`` (a real EROFS even for root), or None where mounting is not allowed."""
+    mount = folder.with_name(folder.name + "-ro")
+    mount.mkdir()
+    ok = subprocess.run(["mount", "--bind", str(folder), str(mount)], capture_output=True).returncode == 0
+    if ok and subprocess.run(["mount", "-o", "remount,ro,bind", str(mount)], capture_output=True).returncode == 0:
+        return mount
+    if ok:
+        subprocess.run(["umount", str(mount)], capture_output=True)
+    mount.rmdir()
+    return None
+
+
 def test_read_only_store_gives_a_clear_error(tmp_path, small, monkeypatch):
     store = _store(tmp_path, small)
-    if os.geteuid() == 0:  # root writes to a mode-555 folder; make the OS refuse as it would for a user
+    mount = _read_only_mount(store.path) if os.geteuid() == 0 else None
+    target = mount or store.path
+    if mount is None and os.geteuid() == 0:  # root ignores modes and may not mount: refuse as the OS would
         import gmlearn.store.lock as lock
 
         real_open = os.open
@@ -175,10 +190,15 @@ def test_read_only_store_gives_a_clear_error(tmp_path, small, monkeypatch):
             return real_open(path, flags, *args)
 
         monkeypatch.setattr(lock.os, "open", refuse)
-    os.chmod(store.path, 0o555)
+    if mount is None:
+        os.chmod(store.path, 0o555)
     try:
         with pytest.raises(StoreError, match="read-only for this user"):
-            store.append(_batch(small, "ro"), derive=False)
+            FeatureStore(target).append(_batch(small, "ro"), derive=False)
+        assert len(FeatureStore(target)) == 120  # readers still read it
     finally:
+        if mount is not None:
+            subprocess.run(["umount", str(mount)], check=False)
+            mount.rmdir()
         os.chmod(store.path, 0o755)
     assert len(FeatureStore(store.path)) == 120
