@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 demo: install
-	$(VENV)/bin/gmlearn demo --out gmlearn-demo
+	$(VENV)/bin/gmlearn demo --out gmlearn-demo --overwrite
 
 # The report tests drive Debian's Chromium headless; CI machines start without it.
 browser:

@@ -69,7 +69,7 @@ def _extrapolation(table: pd.DataFrame, seed: int) -> pd.DataFrame:
     train = table[table["mag"] < EXTRAPOLATION_MAG].reset_index(drop=True)
     test = table[table["mag"] >= EXTRAPOLATION_MAG].reset_index(drop=True)
     rows = []
-    models = {**gmlearn_models(hybrid_base=HYBRID_BASE, non_ergodic=False, bnn=True, random_state=seed),
+    models = {**gmlearn_models(hybrid_base=HYBRID_BASE, non_ergodic=False, bnn=True, data_only=True, random_state=seed),
               **default_models({"CB14": HYBRID_BASE}, xgboost=True, random_state=seed)}
     for label, factory in models.items():
         model = factory().fit(train, IMTS)
@@ -119,7 +119,7 @@ def main() -> None:
             t0 = time.perf_counter()
             table = _table(Path(tmp), case)
             models = {**default_models(resolve_gmpes(case["gmpes"]), xgboost=True, random_state=args.seed),
-                      **gmlearn_models(hybrid_base=HYBRID_BASE, bnn=True, random_state=args.seed)}
+                      **gmlearn_models(hybrid_base=HYBRID_BASE, bnn=True, data_only=True, random_state=args.seed)}
             result = compare_models(table, IMTS, models, n_splits=args.folds, random_state=args.seed)
             timing[name] = round(time.perf_counter() - t0, 1)
             if args.plots:

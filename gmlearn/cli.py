@@ -17,8 +17,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from gmlearn._version import __version__
+from gmlearn.cli_errors import ErrorHandlingGroup, fail
 
 app = typer.Typer(
+    cls=ErrorHandlingGroup,
     name="gmlearn",
     help="Machine learning for ground motion and seismic hazard.",
     no_args_is_help=True,
@@ -31,13 +33,20 @@ console = Console(stderr=True)
 DEFAULT_IMTS = "PGA,PGV,SA(0.2),SA(1.0),SA(3.0)"
 
 
-def _fail(exc: Exception) -> None:
-    console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
-    raise typer.Exit(code=2)
+_fail = fail
+DATA_HELP = ("Input data: a feature-store folder, a flatfile (CSV, CSV.gz, Parquet; NZSMD, NGA-West2 or generic) "
+             "or a bundled dataset name (default nzsmd).")
+FORMAT_HELP = "Flatfile format of --data: auto | nzsmd | ngawest2 | generic."
+REGION_HELP = "Tectonic-region filter of the records: crustal, interface, slab, ... ('' for all)."
+OVERWRITE_HELP = "Replace an existing output that gmlearn wrote (never a store, an input or a foreign folder)."
 
 
 @app.callback(invoke_without_command=True)
-def _main(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
+def _main(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", envvar="GMLEARN_DEBUG",
+                               help="Print the traceback of an error (also GMLEARN_DEBUG=1)."),
+) -> None:
     if version:
         typer.echo(f"gmlearn {__version__}")
         raise typer.Exit()
@@ -51,7 +60,13 @@ def data_ingest(
     component: str | None = typer.Option(None, help="NZSMD component: RotD50, RotD100, GeoMean, Vert (default: from the header)."),
     pgv_unit: str | None = typer.Option(None, help="PGV unit of a generic flatfile: cm/s, m/s or mm/s (default cm/s)."),
     acc_unit: str | None = typer.Option(None, help="Unit of PGA and SA in the file: g, cm/s2 (gal) or m/s2 (default g)."),
-    derive: bool = typer.Option(True, help="Fill missing z1pt0, z2pt5, ztor, width, rx, ry0 (flagged)."),
+    derive: bool = typer.Option(True, help="Fill missing z1pt0, z2pt5, ztor, width, rrup, rjb, rx, ry0 (flagged)."),
+    drop_incomplete: bool = typer.Option(
+        False, help="Generic flatfiles: drop records without event/station id, magnitude or vs30 (counted) instead of failing.",
+    ),
+    drop_distance_mismatch: bool = typer.Option(
+        False, help="Drop records whose coordinates contradict their repi by > max(5 km, 5 %) instead of failing.",
+    ),
 ) -> None:
     """Validate flatfiles and append them to a feature store (atomic: all or nothing per file)."""
     from gmlearn.exceptions import GMLearnError
@@ -60,26 +75,33 @@ def data_ingest(
 
     fs = None
     try:
+        if store.exists() and not store.is_dir():
+            raise ValueError(f"--store {str(store)!r} is a file; give a feature-store folder (created if missing).")
         for file in files:
-            kwargs: dict = {}
+            kwargs: dict = {"on_distance_mismatch": "drop" if drop_distance_mismatch else "raise"}
             if component is not None:
                 kwargs["component"] = component
             if pgv_unit is not None:
                 kwargs["pgv_unit"] = pgv_unit
             if acc_unit is not None:
                 kwargs["acc_unit"] = acc_unit
+            if drop_incomplete:
+                kwargs["drop_incomplete"] = True
             with console.status(f"reading {file.name}"):
                 try:
                     table = read_flatfile(file, format=fmt, **kwargs)
                 except TypeError as exc:  # an option the chosen reader does not take
                     msg = f"{file.name}: option not accepted by the {table_format(file, fmt)} reader ({exc}); --component is for NZSMD files, --pgv-unit for generic ones."
                     raise ValueError(msg) from None
+            from gmlearn.store.readers import report_of
+
+            console.print(escape(str(report_of(table))), highlight=False, soft_wrap=True)
             if fs is None:  # create the store only once the first file has passed validation
                 fs = FeatureStore(store) if (store / "manifest.json").exists() else FeatureStore.create(store)
             with console.status(f"writing {len(table)} records to {store}"):
                 fs.append(table, source=str(file), derive=derive)
             console.print(f"[green]ingested[/] {len(table)} records from {file.name}")
-    except (GMLearnError, ValueError, KeyError) as exc:
+    except (GMLearnError, ValueError, KeyError, OSError) as exc:
         _fail(exc)
     console.print(repr(fs))
 
@@ -123,9 +145,8 @@ def data_describe(
         else:
             meta = datasets.info(target)
             summary = {k: meta[k] for k in ("description", "rows", "events", "stations", "citation", "license")}
-    except (GMLearnError, ValueError, KeyError) as exc:
+    except (GMLearnError, ValueError, KeyError, OSError) as exc:
         _fail(exc)
-        return
     if as_json:
         typer.echo(json.dumps(summary, indent=2, default=str))
         return
@@ -133,6 +154,27 @@ def data_describe(
     for key, value in summary.items():
         table.add_row(key, json.dumps(value, default=str) if isinstance(value, (dict, list)) else str(value))
     Console().print(table)
+
+
+def _one_data(data: str | None, store: Path | None, dataset: str | None) -> str | None:
+    """The one ``--data`` value (``--store`` and ``--dataset`` are its older spellings)."""
+    given = [v for v in (data, None if store is None else str(store), dataset) if v is not None]
+    if len(given) > 1:
+        msg = f"Give the input once, with --data (got {given}); --store and --dataset are older spellings of --data."
+        raise ValueError(msg)
+    return given[0] if given else None
+
+
+def _region(region: str | None, old: str | None) -> str | None:
+    """The tectonic-region filter (``--region`` is the older spelling of ``--tectonic-region``); '' means all."""
+    value = old if old is not None else region
+    return value or None
+
+
+def _load_table(data: str | None, imts: list[str], region: str | None, fmt: str = "auto"):  # noqa: ANN202
+    from gmlearn.cli_inputs import load_data
+
+    return load_data(data, imts, region, fmt)
 
 
 @data_app.command("verify")
@@ -152,56 +194,42 @@ def data_verify(
                f"content hash {result['content_hash'][:16]}.")
 
 
-def _load_table(store: Path | None, dataset: str | None, imts: list[str], region: str | None):  # noqa: ANN202
-    from gmlearn import datasets
-    from gmlearn.schema import TECTONIC_REGIONS
-    from gmlearn.store import FeatureStore
-
-    if region and region not in TECTONIC_REGIONS:
-        msg = f"The '--region' option must be one of {list(TECTONIC_REGIONS)} or ''. Got {region!r} instead."
-        raise ValueError(msg)
-    filters = {"tectonic_region": region} if region else {}
-    if store is not None:
-        return FeatureStore(store).to_frame(imts=imts, dropna=False, **filters)
-    table = datasets.load(dataset or "nzsmd")
-    if region:
-        table = table[table["tectonic_region"] == region]
-    if table.empty:
-        msg = f"No records in dataset {dataset or 'nzsmd'!r} for region {region!r}."
-        raise ValueError(msg)
-    return table.reset_index(drop=True)
-
-
 @app.command("evaluate")
 def evaluate(
-    store: Path | None = typer.Option(None, "--store", "-s", help="Feature-store folder."),
-    dataset: str | None = typer.Option(None, "--dataset", "-d", help="Bundled dataset (default nzsmd)."),
+    data: str | None = typer.Option(None, "--data", "-d", help=DATA_HELP),
+    fmt: str = typer.Option("auto", "--format", "-f", help=FORMAT_HELP),
+    store: Path | None = typer.Option(None, "--store", "-s", hidden=True),
+    dataset: str | None = typer.Option(None, "--dataset", hidden=True),
     imts: str = typer.Option(DEFAULT_IMTS, help="Comma-separated IMTs."),
     gmpes: str = typer.Option("ASK14,BSSA14,CB14,CY14", help="GMPE labels or OpenQuake class names."),
-    region: str | None = typer.Option("crustal", help="Tectonic region filter ('' for all)."),
+    region: str | None = typer.Option("crustal", "--tectonic-region", help=REGION_HELP),
+    region_old: str | None = typer.Option(None, "--region", hidden=True),
     xgboost: bool = typer.Option(True, help="Include the plain XGBoost baseline (event-grouped CV)."),
     folds: int = typer.Option(5, help="Cross-validation folds (grouped by event)."),
     seed: int = typer.Option(0, help="Random seed of the folds and models."),
     out: Path = typer.Option(Path("gmlearn-evaluation"), "--out", "-o", help="Output folder."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ) -> None:
-    """Score OpenQuake GMPEs and a plain XGBoost on a store: RMS, tau, phi, LLH, EDR, coverage, plots."""
-    from gmlearn.exceptions import GMLearnError
+    """Score OpenQuake GMPEs and a plain XGBoost on a store, flatfile or dataset: RMS, tau, phi, LLH, EDR, coverage, plots."""
     from gmlearn.evaluation.yardstick import run_evaluation
+    from gmlearn.exceptions import GMLearnError
+    from gmlearn.outputs import check_output, output_folder
 
     imt_list = [i.strip() for i in _split_imts(imts)]
     try:
-        table = _load_table(store, dataset, imt_list, region or None)
-        with _progress() as bar:
+        source = _one_data(data, store, dataset)
+        check_output(out, overwrite=overwrite, kind="folder", inputs=[source])
+        table = _load_table(source, imt_list, _region(region, region_old), fmt)
+        with _progress() as bar, output_folder(out, overwrite=overwrite, inputs=[source], command="evaluate") as tmp:
             task = bar.add_task("evaluating", total=1)
 
             def _step(step: int, total: int, message: str) -> None:
                 bar.update(task, completed=step, total=total, description=message)
 
-            result = run_evaluation(table, imt_list, gmpes.split(","), out=out, xgboost=xgboost,
+            result = run_evaluation(table, imt_list, gmpes.split(","), out=tmp, xgboost=xgboost,
                                     n_splits=folds, random_state=seed, progress=_step)
-    except (GMLearnError, ValueError, KeyError) as exc:
+    except (GMLearnError, ValueError, KeyError, OSError) as exc:
         _fail(exc)
-        return
     _print_scores(result.pivot("rms"), "total RMS of ln residuals")
     console.print(f"[green]wrote[/] {out}/scores.csv and plots")
 
@@ -243,35 +271,41 @@ MODELS = ("tree", "monotone", "hybrid", "bnn")
 @app.command("train")
 def train(
     model: str = typer.Option("tree", "--model", "-m", help="tree | monotone | hybrid | bnn"),
-    base: str = typer.Option("BooreEtAl2014", help="OpenQuake GSIM (or label such as CB14) of the hybrid's physics base."),
+    base: str = typer.Option("auto", help="Physics base: 'auto' (by tectonic region), 'none' (data only; needed with --scheduler), or OpenQuake GSIMs / labels such as CB14, joined by '+'."),
+    extrapolation: str = typer.Option("base", help="Outside the training domain: base (fall back towards the physics base) | warn | raise."),
     imts: str = typer.Option(DEFAULT_IMTS, help="Comma-separated IMTs."),
-    store: Path | None = typer.Option(None, "--store", "-s", help="Feature-store folder."),
-    dataset: str | None = typer.Option(None, "--dataset", "-d", help="Bundled dataset (default nzsmd)."),
-    region: str | None = typer.Option("crustal", help="Tectonic region filter ('' for all)."),
+    data: str | None = typer.Option(None, "--data", "-d", help=DATA_HELP),
+    fmt: str = typer.Option("auto", "--format", "-f", help=FORMAT_HELP),
+    store: Path | None = typer.Option(None, "--store", "-s", hidden=True),
+    dataset: str | None = typer.Option(None, "--dataset", hidden=True),
+    region: str | None = typer.Option("crustal", "--tectonic-region", help=REGION_HELP),
+    region_old: str | None = typer.Option(None, "--region", hidden=True),
     seed: int = typer.Option(0, help="Random seed."),
     out: Path = typer.Option(..., "--out", "-o", help="Model folder to write."),
-    overwrite: bool = typer.Option(False, help="Replace an existing model folder."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Train on Dask: 'local' (a LocalCluster) or a scheduler address such as tcp://host:8786 (tree and monotone)."),
 ) -> None:
     """Train a mixed-effects regressor and save it as a folder of data (JSON + XGBoost UBJ or NetCDF draws)."""
+    from gmlearn.cli_inputs import data_kind
     from gmlearn.exceptions import GMLearnError
     from gmlearn.gmpe.persistence import save_model
-    from gmlearn.evaluation.yardstick import resolve_gmpes
+    from gmlearn.outputs import check_output
     from gmlearn.store import FeatureStore
 
     if model not in MODELS:
         _fail(ValueError(f"The '--model' option must be one of {list(MODELS)}. Got {model!r} instead."))
     imt_list = [i.strip() for i in _split_imts(imts)]
-    if out.exists() and not overwrite:
-        _fail(FileExistsError(f"{out} exists; pass --overwrite to replace it."))
     if scheduler is not None and model not in ("tree", "monotone"):
         _fail(ValueError(f"--scheduler trains the tree and monotone models; got --model {model}. Leave out --scheduler."))
     try:
-        if scheduler is not None and store is not None:
-            table = _dask_table(store, imt_list, region or None)
+        source = _one_data(data, store, dataset)
+        check_output(out, overwrite=overwrite, kind="folder", inputs=[source])
+        is_store = source is not None and data_kind(source) == "store"
+        if scheduler is not None and is_store:
+            table = _dask_table(Path(source), imt_list, _region(region, region_old))
         else:
-            table = _load_table(store, dataset, imt_list, region or None)
-        estimator = _estimator(model, resolve_gmpes([base])[base], seed)
+            table = _load_table(source, imt_list, _region(region, region_old), fmt)
+        estimator = _estimator(model, base, seed, extrapolation)
         with _progress() as bar:
             task = bar.add_task(f"training {model}", total=len(imt_list))
 
@@ -284,13 +318,13 @@ def train(
                 dask_fit(estimator, table, imt_list, scheduler=scheduler, progress=_step)
             else:
                 estimator.fit(table, imt_list, progress=_step)
-        training_hash = FeatureStore(store).content_hash if store is not None else f"table-sha256:{_table_hash(table)}"
-        path = save_model(estimator, out, training_hash=training_hash, overwrite=overwrite)
-        counts = {i: int(n) for i, n in table[estimator.imts_].count().items()} if scheduler is None or store is None \
+        training_hash = FeatureStore(source).content_hash if is_store else f"table-sha256:{_table_hash(table)}"
+        check_output(out, overwrite=overwrite, kind="folder", inputs=[source])  # again: training takes a while
+        path = save_model(estimator, out, training_hash=training_hash, overwrite=out.exists())
+        counts = {i: int(n) for i, n in table[estimator.imts_].count().items()} if scheduler is None or not is_store \
             else {i: int(n) for i, n in table[estimator.imts_].count().compute().items()}
-    except (GMLearnError, ValueError, KeyError, FileExistsError, ConnectionError) as exc:
+    except (GMLearnError, ValueError, KeyError, OSError, ConnectionError) as exc:
         _fail(exc)
-        return
     summary = Table(title=f"{model}: variance components (ln units)")
     for col in ("imt", "tau", "phi", "phi_SS", "records"):
         summary.add_column(col, justify="right")
@@ -307,24 +341,29 @@ def _dask_table(store: Path, imts: list[str], region: str | None):  # noqa: ANN2
     from gmlearn.store import FeatureStore
 
     if region and region not in TECTONIC_REGIONS:
-        msg = f"The '--region' option must be one of {list(TECTONIC_REGIONS)} or ''. Got {region!r} instead."
+        msg = f"The '--tectonic-region' option must be one of {list(TECTONIC_REGIONS)} or ''. Got {region!r} instead."
         raise ValueError(msg)
     table = FeatureStore(store).to_dask(imts=imts)
     return table[table["tectonic_region"] == region] if region else table
 
 
-def _estimator(model: str, base: str, seed: int):  # noqa: ANN202
+def _estimator(model: str, base: str, seed: int, extrapolation: str = "base"):  # noqa: ANN202
+    from gmlearn.gmpe.anchor import check_policy
     from gmlearn.gmpe.hybrid import HybridGMM
     from gmlearn.gmpe.monotone import MonotoneGMM
     from gmlearn.gmpe.tree import TreeGMM
 
+    check_policy(extrapolation, "gmlearn train (--extrapolation)")
+    physics = None if base.strip().lower() == "none" else base
     if model == "hybrid":
-        return HybridGMM(base, random_state=seed)
+        if physics is None:
+            raise ValueError("The hybrid model needs a physics base: pass --base auto or an OpenQuake GSIM such as CB14.")
+        return HybridGMM(physics, extrapolation=extrapolation, random_state=seed)
     if model == "bnn":
         from gmlearn.gmpe.bnn import BayesianNNGMM
 
-        return BayesianNNGMM(random_state=seed)
-    return {"tree": TreeGMM, "monotone": MonotoneGMM}[model](random_state=seed)
+        return BayesianNNGMM(base=physics, extrapolation=extrapolation, random_state=seed)
+    return {"tree": TreeGMM, "monotone": MonotoneGMM}[model](base=physics, extrapolation=extrapolation, random_state=seed)
 
 
 def _table_hash(table) -> str:  # noqa: ANN001
@@ -335,49 +374,65 @@ def _table_hash(table) -> str:  # noqa: ANN001
     return hashlib.sha256(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes()).hexdigest()
 
 
+PARQUET = (".parquet", ".pq")
+
+
 @app.command("predict")
 def predict(
     model_dir: Path = typer.Argument(..., exists=True, file_okay=False, help="Model folder from `gmlearn train`."),
-    table_path: Path = typer.Argument(..., exists=True, help="CSV, Parquet file or folder of Parquet files with the model's features."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output CSV, or a folder of Parquet parts for Parquet input (streamed)."),
+    table_path: str | None = typer.Argument(None, help="Input (or --data): CSV/Parquet of features, a flatfile, a feature store, a folder of Parquet files or a bundled dataset."),
+    data: str | None = typer.Option(None, "--data", "-d", help="The input, as an option (instead of DATA)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output .csv or .parquet file, or a folder of Parquet parts for Parquet or store input (streamed)."),
+    fmt: str = typer.Option("auto", "--format", "-f", help="Input format: auto (a table with the model's features, else a flatfile) | table | nzsmd | ngawest2 | generic."),
     imts: str | None = typer.Option(None, help="Comma-separated IMTs (default: all the model has)."),
     station_terms: str = typer.Option("ergodic", help="ergodic | known (add station terms of stations seen in training)."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Stream on Dask: 'local' (a LocalCluster) or a scheduler address (Parquet input)."),
-    chunk_rows: int = typer.Option(250_000, "--chunk-rows", help="Rows predicted at once (CSV input and streamed Parquet)."),
-    overwrite: bool = typer.Option(False, help="Replace an existing output folder (streamed Parquet output)."),
+    chunk_rows: int = typer.Option(250_000, "--chunk-rows", help="Rows predicted at once (CSV to CSV, and streamed Parquet)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ) -> None:
-    """Predict ln mean, tau, phi, sigma (and the median) for every row of a table.
+    """Predict ln mean, tau, phi, sigma (and the median) for every row of a table, flatfile or store.
 
-    Parquet input with an output that is not a .csv is streamed in bounded memory into a folder of
-    Parquet parts (columns <IMT>_ln_mean, _tau, _phi, _sigma), locally or on Dask with --scheduler.
+    Parquet or feature-store input with an output that is not a .csv (nor a .parquet file, for a
+    store) is streamed in bounded memory into a folder of Parquet parts (columns <IMT>_ln_mean,
+    _tau, _phi, _sigma), locally or on Dask with --scheduler.
     """
     import numpy as np
     import pandas as pd
 
+    from gmlearn.cli_inputs import data_kind
     from gmlearn.exceptions import GMLearnError
-    from gmlearn.gmpe.persistence import load_model
+    from gmlearn.outputs import check_output
     from gmlearn.store.atomic import atomic_write_with
 
-    parquet = table_path.is_dir() or table_path.suffix in (".parquet", ".pq")
-    if parquet and out.suffix != ".csv":
-        _predict_stream(model_dir, table_path, out, imts, station_terms, scheduler, chunk_rows, overwrite)
-        return
-    if scheduler is not None:
-        _fail(ValueError("--scheduler streams Parquet input into a Parquet folder; give a .parquet input (or a folder of them) "
-                         f"and an --out that is not a .csv (got {table_path.name} -> {out.name})."))
-    if table_path.is_dir():
-        _fail(ValueError(f"{table_path} is a folder; only Parquet folders are read, and only with a Parquet output folder."))
-    if not parquet:
-        _predict_csv(model_dir, table_path, out, imts, station_terms, chunk_rows)
-        return
     try:
-        estimator = load_model(model_dir)
-        table = pd.read_parquet(table_path) if table_path.suffix in (".parquet", ".pq") else pd.read_csv(table_path)
+        if (table_path is None) == (data is None):
+            raise ValueError("Give the input once: as DATA (the second argument) or as --data.")
+        source = table_path if table_path is not None else data
+        kind = data_kind(source)
+        path = Path(source)
+        inputs = [model_dir, source if kind != "dataset" else None]
+        file_out = (".csv", *PARQUET) if kind == "store" else (".csv",)  # a store's .parquet output is one file
+        parquet_in = kind in ("parquet-folder", "store") or (kind == "file" and path.suffix in PARQUET)
+        if fmt in ("auto", "table") and parquet_in and out.suffix not in file_out:
+            _predict_stream(model_dir, path, out, imts, station_terms, scheduler, chunk_rows, overwrite, inputs)
+            return
+        if scheduler is not None:
+            raise ValueError("--scheduler streams Parquet input into a Parquet folder; give a .parquet input (or a folder "
+                             f"of them) and an --out that is not a .csv (got {path.name} -> {out.name}).")
+        if kind == "parquet-folder":
+            raise ValueError(f"{source} is a folder of Parquet files; it is read only with a Parquet output folder "
+                             "(an --out that is not a .csv).")
+        check_output(out, overwrite=overwrite, kind="file", inputs=inputs, suffixes=[".csv", *PARQUET])
+        estimator = _load_model(model_dir)
+        if kind == "file" and not parquet_in and out.suffix == ".csv" and fmt in ("auto", "table") \
+                and _csv_has_features(path, estimator):
+            _predict_csv(estimator, path, out, imts, station_terms, chunk_rows)  # bounded memory
+            return
+        table = _predict_input(source, kind, fmt, estimator)
         with console.status(f"predicting {len(table)} rows"):
             pred = estimator.predict(table, None if imts is None else _split_imts(imts), station_terms=station_terms)
-    except (GMLearnError, ValueError, KeyError) as exc:
+    except (GMLearnError, ValueError, KeyError, OSError) as exc:
         _fail(exc)
-        return
     cols = {}
     for i, imt in enumerate(pred.imts):
         unit = "cm/s" if imt == "PGV" else "g"
@@ -385,54 +440,101 @@ def predict(
         cols[f"{imt}_median_{'cm_s' if unit == 'cm/s' else unit}"] = np.exp(pred.mean[i])
         cols[f"{imt}_tau"], cols[f"{imt}_phi"], cols[f"{imt}_sigma"] = pred.tau[i], pred.phi[i], pred.sigma[i]
     result = pd.concat([table.reset_index(drop=True), pd.DataFrame(cols)], axis=1)
-    atomic_write_with(out, lambda tmp: result.to_csv(tmp, index=False))
+    if out.suffix in PARQUET:
+        atomic_write_with(out, lambda tmp: result.to_parquet(tmp, index=False))
+    else:
+        atomic_write_with(out, lambda tmp: result.to_csv(tmp, index=False))
     console.print(f"[green]wrote[/] {len(result)} rows to {out}")
 
 
-def _predict_csv(model_dir: Path, table_path: Path, out: Path, imts: str | None, station_terms: str,
+def _csv_has_features(path: Path, estimator) -> bool:  # noqa: ANN001
+    """Whether a CSV's header holds every feature the model needs (else it is read as a flatfile)."""
+    import pandas as pd
+
+    try:
+        header = set(pd.read_csv(path, nrows=0).columns)
+    except (OSError, ValueError):
+        return False
+    return all(c in header for c in getattr(estimator, "required_features", []) or [])
+
+
+def _predict_csv(estimator, table_path: Path, out: Path, imts: str | None, station_terms: str,  # noqa: ANN001
                  chunk_rows: int) -> None:
     """`gmlearn predict` CSV to CSV: read, predict and write --chunk-rows rows at a time (bounded memory)."""
     import warnings
 
     from gmlearn.distributed.predict import predict_csv
-    from gmlearn.exceptions import GMLearnError
-    from gmlearn.gmpe.persistence import load_model
 
-    try:
-        estimator = load_model(model_dir)
-        with console.status(f"predicting {table_path.name} in chunks of {chunk_rows} rows"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = predict_csv(estimator, table_path, out, None if imts is None else _split_imts(imts),
-                                 chunk_rows=chunk_rows, station_terms=station_terms)
-    except (GMLearnError, ValueError, KeyError, FileNotFoundError) as exc:
-        _fail(exc)
-        return
+    with console.status(f"predicting {table_path.name} in chunks of {chunk_rows} rows"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = predict_csv(estimator, table_path, out, None if imts is None else _split_imts(imts),
+                             chunk_rows=chunk_rows, station_terms=station_terms)
     if result.out_of_range:
         console.print(f"[yellow]warning:[/] {escape(result.out_of_range)}", soft_wrap=True, highlight=False)
     console.print(f"[green]wrote[/] {result.rows} rows to {out}")
 
 
+def _load_model(model_dir: Path):  # noqa: ANN202
+    from gmlearn.gmpe.persistence import load_model
+
+    return load_model(model_dir)
+
+
+def _predict_input(source: str, kind: str, fmt: str, estimator):  # noqa: ANN001, ANN202
+    """The rows to predict: a table with the model's features, a flatfile read like `data ingest`, a store or a dataset."""
+    from gmlearn import datasets
+    from gmlearn.cli_inputs import read_flatfile_frame, read_table_file
+    from gmlearn.store import FeatureStore
+
+    if kind == "store":
+        return FeatureStore(source).to_frame(dropna=False)
+    if kind == "dataset":
+        return datasets.load(source)
+    if fmt not in ("auto", "table"):
+        return read_flatfile_frame(source, fmt)
+    table = read_table_file(source)
+    needed = list(getattr(estimator, "required_features", []) or [])
+    if fmt == "table" or all(c in table.columns for c in needed):
+        return table
+    return read_flatfile_frame(source, "auto")
+
+
+def _check_parquet(path: Path) -> None:
+    """Read the footer of a Parquet file; an unreadable one raises an error naming it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from gmlearn.exceptions import FlatfileError
+
+    try:
+        pq.ParquetFile(path).close()
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise FlatfileError(f"cannot be read as Parquet ({' '.join(str(exc).split())}).", file=str(path)) from exc
+
+
 def _predict_stream(model_dir: Path, table_path: Path, out: Path, imts: str | None, station_terms: str,
-                    scheduler: str | None, chunk_rows: int, overwrite: bool) -> None:
+                    scheduler: str | None, chunk_rows: int, overwrite: bool, inputs: list) -> None:
     """`gmlearn predict` on Parquet: stream into a folder of Parquet parts (gmlearn.distributed.predict_parquet)."""
     from gmlearn.distributed.predict import predict_parquet
     from gmlearn.exceptions import GMLearnError
-    from gmlearn.gmpe.persistence import load_model
+    from gmlearn.outputs import check_output, output_folder
 
     try:
-        estimator = load_model(model_dir)
-        with _progress() as bar:
+        check_output(out, overwrite=overwrite, kind="folder", inputs=inputs)
+        if table_path.is_file():
+            _check_parquet(table_path)
+        estimator = _load_model(model_dir)
+        with _progress() as bar, output_folder(out, overwrite=overwrite, inputs=inputs, command="predict") as tmp:
             task = bar.add_task("predicting", total=None)
 
             def _step(done: int, total: int, message: str) -> None:
                 bar.update(task, completed=done, total=total, description=message)
 
-            result = predict_parquet(estimator, table_path, out, None if imts is None else _split_imts(imts),
+            result = predict_parquet(estimator, table_path, tmp, None if imts is None else _split_imts(imts),
                                      scheduler=scheduler, chunk_rows=chunk_rows, station_terms=station_terms,
-                                     overwrite=overwrite, progress=_step)
-    except (GMLearnError, ValueError, KeyError, FileExistsError, FileNotFoundError, ConnectionError) as exc:
+                                     overwrite=True, progress=_step)
+    except (GMLearnError, ValueError, KeyError, OSError, ConnectionError) as exc:
         _fail(exc)
-        return
     console.print(f"[green]wrote[/] {result.rows} rows in {result.parts} Parquet part(s) to {out} ({result.seconds:.1f} s)")
 
 
@@ -444,23 +546,26 @@ def demo(
     quick: bool = typer.Option(False, "--quick", help="Small settings (a smoke test of every stage in about a minute)."),
     stages: str | None = typer.Option(None, help="Comma-separated stages to run (default: all): store, train, "
                                       "evaluation, shakemap, hazard, explain, waveforms."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ) -> None:
     """The whole of gmlearn on the bundled data: store, models, evaluation, Kaikoura shakemap, hazard, SHAP report, waveforms, index.html."""
     from gmlearn.demo import run_demo
     from gmlearn.exceptions import GMLearnError
+    from gmlearn.outputs import check_output, output_folder
 
     try:
-        with _progress() as bar:
+        check_output(out, overwrite=overwrite, kind="folder")
+        with _progress() as bar, output_folder(out, overwrite=overwrite, command="demo") as tmp:
             task = bar.add_task("demo", total=1)
 
             def _step(step: int, total: int, message: str) -> None:
                 bar.update(task, completed=step, total=total, description=message[:70])
 
             names = [x.strip() for x in stages.split(",") if x.strip()] if stages else None
-            index = run_demo(out, n_splits=folds, random_state=seed, quick=quick, stages=names, progress=_step)
-    except (GMLearnError, ValueError, KeyError, FileNotFoundError) as exc:
+            index = out / run_demo(tmp, n_splits=folds, random_state=seed, quick=quick, stages=names,
+                                   progress=_step).relative_to(tmp)
+    except (GMLearnError, ValueError, KeyError, OSError) as exc:
         _fail(exc)
-        return
     summary = json.loads((index.parent / "demo.json").read_text())
     console.print(f"[green]demo written:[/] {index} (stages: {', '.join(summary['stages'])})")
 
@@ -486,5 +591,12 @@ def _register_products() -> None:
 
 _register_products()
 
-if __name__ == "__main__":  # pragma: no cover
+
+def main() -> None:
+    """The ``gmlearn`` command: ``app``, whose group turns every error (a missing optional dependency
+    included, named with its extra) into one line and exit code 2 (:mod:`gmlearn.cli_errors`)."""
     app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -79,6 +79,10 @@ class StoreNotFoundError(StoreError, FileNotFoundError):
     """No feature store exists at the given path."""
 
 
+class OutputError(GMLearnError, FileExistsError):
+    """An output path may not be written: it exists (no ``--overwrite``), or gmlearn did not write it."""
+
+
 class DatasetNotFoundError(GMLearnError, KeyError):
     """An unknown bundled dataset name was requested."""
 
@@ -88,6 +92,10 @@ class DatasetNotFoundError(GMLearnError, KeyError):
 
 class ModelError(GMLearnError, ValueError):
     """A model was configured or used wrongly (unknown GSIM, unfitted model, ...)."""
+
+
+class ExtrapolationError(ModelError):
+    """Inputs lie outside a model's training domain and its policy is ``extrapolation="raise"``."""
 
 
 class OutOfRangeWarning(UserWarning):

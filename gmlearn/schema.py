@@ -133,6 +133,8 @@ _COLUMN_LIST: tuple[Column, ...] = (
     _c("ry0", "records", "float64", "km", "Horizontal distance off the rupture ends", 0.0, 20000.0),
     _c("repi", "records", "float64", "km", "Epicentral distance", 0.0, 20000.0),
     _c("rhypo", "records", "float64", "km", "Hypocentral distance", 0.0, 20000.0),
+    _c("rrup_estimated", "records", "bool", "", "rrup derived from a virtual rupture plane"),
+    _c("rjb_estimated", "records", "bool", "", "rjb derived from a virtual rupture plane"),
     _c("rx_estimated", "records", "bool", "", "rx derived from an assumed rupture plane"),
     _c("ry0_estimated", "records", "bool", "", "ry0 derived from an assumed rupture plane"),
     _c("lowest_usable_freq", "records", "float64", "Hz", "Lowest usable frequency of the record", 0.0, 1000.0),

@@ -14,8 +14,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+
+from gmlearn.cli_errors import fail
 
 app = typer.Typer(
     help="Earthquake catalogues: read, completeness, b-value, declustering, clustering, smoothed seismicity.",
@@ -31,17 +32,26 @@ Magnitude = Annotated[str | None, typer.Option(help="Magnitude column: MLNZ20 or
 MinMag = Annotated[float | None, typer.Option("--min-mag", help="Keep events with magnitude >= this.")]
 DeltaM = Annotated[float, typer.Option("--delta-m", help="Magnitude bin width.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace existing output files that this command writes.")]
 
 
-def _fail(exc: BaseException) -> None:
-    console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
-    raise typer.Exit(code=2)
+_fail = fail
 
 
 def _errors() -> tuple[type[BaseException], ...]:
     from gmlearn.exceptions import GMLearnError
 
-    return (GMLearnError, ValueError, KeyError, FileNotFoundError, ImportError)
+    return (GMLearnError, ValueError, KeyError, OSError, ImportError)
+
+
+def _check_outputs(overwrite: bool, inputs: list[Path], **outputs: tuple[Path | None, list[str]]) -> None:
+    """Refuse existing outputs without --overwrite, and inputs or foreign files even with it."""
+    from gmlearn.outputs import check_output
+
+    for option, (path, suffixes) in outputs.items():
+        if path is not None:
+            check_output(path, overwrite=overwrite, kind="file", inputs=inputs, suffixes=suffixes,
+                         option="--" + option.replace("_", "-"))
 
 
 def _load(files: list[Path], fmt: str, magnitude: str | None, min_mag: float | None):  # noqa: ANN202
@@ -107,13 +117,14 @@ def mc(files: Files, fmt: Format = "auto", magnitude: Magnitude = None, min_mag:
        method: Annotated[str, typer.Option(help="all | max_curvature | goodness_of_fit | b_stability")] = "all",
        correction: Annotated[float, typer.Option(help="Maximum-curvature correction (W&W 2005: 0.2).")] = 0.0,
        plot: Annotated[Path | None, typer.Option(help="Write the FMD with Mc and the Aki-Utsu fit (PNG).")] = None,
-       as_json: AsJson = False) -> None:
+       as_json: AsJson = False, overwrite: Overwrite = False) -> None:
     """Magnitude of completeness by maximum curvature, goodness of fit and b-value stability."""
     from gmlearn.catalog.bvalue import aki_utsu
     from gmlearn.catalog.completeness import MC_METHODS, estimate_mc
 
     methods = list(MC_METHODS) if method == "all" else [method]
     try:
+        _check_outputs(overwrite, files, plot=(plot, [".png"]))
         catalog = _load(files, fmt, magnitude, min_mag)
         results = []
         for name in methods:
@@ -198,11 +209,12 @@ def decluster(files: Files, fmt: Format = "auto", magnitude: Magnitude = None, m
               hmtk_compatible: Annotated[bool, typer.Option(help="GK: reproduce OpenQuake hmtk exactly.")] = False,
               out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the declustered catalogue (CSV).")] = None,
               plot: Annotated[Path | None, typer.Option(help="Write a map and time plot (PNG).")] = None,
-              as_json: AsJson = False) -> None:
+              as_json: AsJson = False, overwrite: Overwrite = False) -> None:
     """Decluster (Gardner-Knopoff windows, Reasenberg, Zaliapin nearest neighbours)."""
     from gmlearn.catalog.declustering import decluster as run
 
     try:
+        _check_outputs(overwrite, files, out=(out, [".csv"]), plot=(plot, [".png"]))
         catalog = _load(files, fmt, magnitude, min_mag)
         kwargs: dict[str, Any] = {"window": window, "hmtk_compatible": hmtk_compatible} if method == "gardner_knopoff" else {}
         with console.status(f"declustering {len(catalog)} events ({method})"):
@@ -229,11 +241,13 @@ def cluster(files: Files, fmt: Format = "auto", magnitude: Magnitude = None, min
             km_per_day: Annotated[float, typer.Option(help="Weight of one day in km.")] = 2.0,
             min_samples: Annotated[int, typer.Option(help="Core-point neighbours.")] = 5,
             out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the cluster summary (CSV).")] = None,
-            top: Annotated[int, typer.Option(help="Rows of the summary to print.")] = 10) -> None:
+            top: Annotated[int, typer.Option(help="Rows of the summary to print.")] = 10,
+            overwrite: Overwrite = False) -> None:
     """Find sequences and swarms with DBSCAN / HDBSCAN in scaled space-time."""
     from gmlearn.catalog.clustering import cluster_space_time
 
     try:
+        _check_outputs(overwrite, files, out=(out, [".csv"]))
         catalog = _load(files, fmt, magnitude, min_mag)
         with console.status(f"{algorithm} on {len(catalog)} events"):
             result = cluster_space_time(catalog, algorithm, eps_km=eps_km, km_per_day=km_per_day, min_samples=min_samples)  # type: ignore[arg-type]
@@ -273,12 +287,14 @@ def smooth(files: Files,
            mmax: Annotated[float, typer.Option(help="Largest magnitude of the source MFDs.")] = 8.0,
            plot: Annotated[Path | None, typer.Option(help="Write a rate map (PNG).")] = None,
            site: Annotated[list[str] | None, typer.Option(help="Compute hazard curves at LON,LAT (repeatable).")] = None,
-           gsim: Annotated[str, typer.Option(help="OpenQuake GSIM for --site.")] = "Bradley2013") -> None:
+           gsim: Annotated[str, typer.Option(help="OpenQuake GSIM for --site.")] = "Bradley2013",
+           overwrite: Overwrite = False) -> None:
     """Smoothed seismicity to an OpenQuake NRML point-source model (optionally hazard curves)."""
     from gmlearn.catalog.sources import SourceSettings
     from gmlearn.catalog.workflow import smoothed_source_model
 
     try:
+        _check_outputs(overwrite, files, out=(out, [".xml"]), plot=(plot, [".png"]))
         catalog = _load(files, fmt, magnitude, min_mag)
         bounds = [float(v) for v in region.split(",")] if region else None
         with console.status("building the source model") as status:
@@ -322,9 +338,11 @@ def hazard(model: Annotated[Path, typer.Argument(help="NRML source model (.xml).
            gsim: Annotated[str, typer.Option(help="OpenQuake GSIM class name.")] = "Bradley2013",
            vs30: Annotated[float, typer.Option(help="Site vs30 (m/s).")] = 400.0,
            investigation_time: Annotated[float, typer.Option(help="Years.")] = 50.0,
-           out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the curves (CSV).")] = None) -> None:
+           out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the curves (CSV).")] = None,
+           overwrite: Overwrite = False) -> None:
     """Classical PSHA hazard curves of an NRML source model at a few sites (OpenQuake hazardlib, in process)."""
     try:
+        _check_outputs(overwrite, [model], out=(out, [".csv"]))
         _hazard_table(str(model), _sites(site), gsim, vs30, investigation_time, out)
     except _errors() as exc:
         _fail(exc)

@@ -13,7 +13,9 @@ reader from a file's header.
 
 from __future__ import annotations
 
+import gzip
 import os
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, Sequence
@@ -320,6 +322,20 @@ def sniff_catalog_format(path: PathLike) -> str:
     raise SchemaError(msg)
 
 
+def _unreadable(files: list[Path]) -> str | None:
+    """The first gzip file among ``files`` that does not decompress to the end (error path only)."""
+    for file in files:
+        if Path(file).suffix.lower() != ".gz":
+            continue
+        try:
+            with gzip.open(file, "rb") as fh:
+                while fh.read(1 << 20):
+                    pass
+        except (EOFError, zlib.error, gzip.BadGzipFile, OSError):
+            return str(file)
+    return None
+
+
 def read_catalog(paths: Paths, format: str = "auto", **kwargs: Any) -> pd.DataFrame:  # noqa: A002
     """Read one or more catalogue files with the reader their header calls for.
 
@@ -336,10 +352,15 @@ def read_catalog(paths: Paths, format: str = "auto", **kwargs: Any) -> pd.DataFr
     files = _as_list(paths)
     allowed = ["auto", *READERS]
     _check_choice("format", format, allowed, "read_catalog")
-    fmt = sniff_catalog_format(files[0]) if format == "auto" else format
-    if fmt == "mlnz20":
-        return read_mlnz20(files, **kwargs)
-    if len(files) > 1:
-        msg = f"The {fmt!r} reader takes one file; got {len(files)}. Read them one by one and concatenate."
-        raise SchemaError(msg)
-    return READERS[fmt](files[0], **kwargs)
+    try:
+        fmt = sniff_catalog_format(files[0]) if format == "auto" else format
+        if fmt == "mlnz20":
+            return read_mlnz20(files, **kwargs)
+        if len(files) > 1:
+            msg = f"The {fmt!r} reader takes one file; got {len(files)}. Read them one by one and concatenate."
+            raise SchemaError(msg)
+        return READERS[fmt](files[0], **kwargs)
+    except (EOFError, zlib.error, gzip.BadGzipFile, UnicodeDecodeError) as exc:
+        names = _unreadable(files) or ", ".join(str(f) for f in files)
+        msg = f"{names}: the file is truncated or corrupt and cannot be decompressed or decoded ({exc})."
+        raise SchemaError(msg) from exc

@@ -200,6 +200,10 @@ def smoothed_seismicity(
     if duration_years is None:
         span = catalog["time"].max() - catalog["time"].min()
         duration_years = span / pd.Timedelta(days=_DAYS_PER_YEAR)
+    if not (np.isfinite(duration_years) and duration_years > 0):
+        msg = (f"smoothed_seismicity needs a catalogue duration > 0 years to annualise rates; got {duration_years!r} "
+               "(all events at one time?). Pass duration_years= or give events over a period of time.")
+        raise SchemaError(msg)
     lon = unwrap_longitudes(events["lon"].to_numpy(dtype=float))
     lat = events["lat"].to_numpy(dtype=float)
     if region is not None:  # put the events on the region's longitude branch

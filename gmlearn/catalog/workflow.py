@@ -25,6 +25,7 @@ from gmlearn.catalog.fmd import bin_magnitudes
 from gmlearn.catalog.frame import validate_catalog
 from gmlearn.catalog.smoothing import SmoothedRates, smoothed_seismicity
 from gmlearn.catalog.sources import SourceSettings, point_sources, write_source_model
+from gmlearn.exceptions import SchemaError
 
 __all__ = ["SourceModelResult", "default_mc", "smoothed_source_model"]
 
@@ -115,6 +116,10 @@ def smoothed_source_model(
     above = catalog.loc[bin_magnitudes(catalog["mag"].to_numpy(dtype=float), delta_m) >= mc - 1e-9].reset_index(drop=True)
     above.attrs = dict(catalog.attrs)
     span = (catalog["time"].max() - catalog["time"].min()) / pd.Timedelta(days=365.25)
+    if not span > 0:
+        msg = (f"The catalogue spans no time: all {len(catalog)} events are at {catalog['time'].min()}; "
+               "annual rates need events over a period of time.")
+        raise SchemaError(msg)
     fit = aki_utsu(above, mc, delta_m, duration_years=float(span))
     b_value = fit.b if b is None else float(b)
     summary = None

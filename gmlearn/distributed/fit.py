@@ -237,6 +237,10 @@ def dask_fit(
     if type(model) not in (TreeGMM, MonotoneGMM):
         msg = f"dask_fit trains TreeGMM and MonotoneGMM; got a {type(model).__name__} (fit it with its own fit())."
         raise ModelError(msg)
+    if model.base is not None:
+        msg = (f"dask_fit trains data-only models (base=None); this {type(model).__name__} has base={model.base!r}. "
+               f"Use {type(model).__name__}(base=None, ...) with dask_fit, or its own fit() for a model with a physics base.")
+        raise ModelError(msg)
     model._validate_params()
     names = as_imts(imts)
     features = list(model.features)
@@ -266,6 +270,8 @@ def dask_fit(
         progress(len(names), len(names), "fitted")
     model.imts_ = names
     model.ranges_ = ranges
+    model.__dict__.pop("anchor_", None)
+    model._anchor_for(None)  # the "auto" base anchors the model outside its ranges
     model.n_features_in_ = len(features)
     return model
 

@@ -89,11 +89,15 @@ class KnownStations:
 
 
 def gmlearn_models(
-    *, hybrid_base: str = "CampbellBozorgnia2014", non_ergodic: bool = True, bnn: bool = False, random_state: int = 0
+    *, hybrid_base: str = "CampbellBozorgnia2014", non_ergodic: bool = True, bnn: bool = False, random_state: int = 0,
+    data_only: bool = False,
 ) -> dict[str, Callable[[], Any]]:
     """Factories of gmlearn's regressors for a comparison (ergodic and, optionally, known-station).
 
-    ``bnn=True`` adds the PyMC Bayesian neural network (needs the ``bnn`` extra).
+    ``bnn=True`` adds the PyMC Bayesian neural network (needs the ``bnn`` extra);
+    ``data_only=True`` adds ``tree (data only)``: the unconstrained tree without a
+    physics base (:data:`gmlearn.gmpe.mixed.DATA_ONLY_FEATURES`, ``extrapolation="warn"``),
+    the default of earlier releases.
     """
     from gmlearn.gmpe.hybrid import HybridGMM
     from gmlearn.gmpe.monotone import MonotoneGMM
@@ -109,6 +113,11 @@ def gmlearn_models(
         from gmlearn.gmpe.bnn import BayesianNNGMM
 
         base["bnn"] = lambda: BayesianNNGMM(random_state=random_state)
+    if data_only:
+        from gmlearn.gmpe.mixed import DATA_ONLY_FEATURES
+
+        base["tree (data only)"] = lambda: TreeGMM(DATA_ONLY_FEATURES, base=None, scaling="free", extrapolation="warn",
+                                                   random_state=random_state)
     models = dict(base)
     if non_ergodic:
         for name, factory in base.items():

@@ -232,11 +232,15 @@ def score(
 def event_kfold(
     event_ids: Any, n_splits: int = 5, random_state: int | np.random.Generator | None = 0
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """K-fold split grouped by event, balanced by record count.
+    """K-fold split grouped by event, balanced by record count: scikit-learn's ``GroupKFold`` with seeded ties.
 
-    Events are shuffled with ``random_state``, then assigned largest first
-    (ties in shuffled order) to the fold with the fewest records so far, so no
-    event is in two folds and the folds hold about the same number of records.
+    ``GroupKFold`` assigns the events largest first, each to the fold with the
+    fewest records so far, so no event is in two folds and the folds hold
+    about the same number of records. Before that the events are relabelled
+    by a permutation drawn from ``random_state``, so events of equal size are
+    taken in shuffled order: the same seed gives the same folds, another seed
+    other folds. ``random_state=None`` keeps ``GroupKFold``'s own order (no
+    shuffling, still deterministic).
 
     Parameters
     ----------
@@ -245,38 +249,47 @@ def event_kfold(
     n_splits
         Number of folds, at least 2 and at most the number of events.
     random_state
-        Seed or generator; the same seed gives the same folds.
+        Seed or generator; None for ``GroupKFold`` unshuffled.
 
     Returns
     -------
     list of (train_idx, test_idx)
         Sorted integer positions; every row is in exactly one ``test_idx``.
     """
+    from sklearn.model_selection import GroupKFold
+
     ids = np.asarray(event_ids, dtype=object)
     if ids.ndim != 1 or pd.isna(ids).any():
         msg = "The 'event_ids' parameter of event_kfold must be 1-D without missing ids."
         raise ValueError(msg)
-    codes, uniques = pd.factorize(ids)
+    codes, uniques = pd.factorize(ids, sort=True)  # sorted: GroupKFold's own order of the ids
     if not (isinstance(n_splits, (int, np.integer)) and 2 <= n_splits <= len(uniques)):
         msg = (
             f"The 'n_splits' parameter of event_kfold must be an int in [2, {len(uniques)}] "
             f"(the number of events). Got {n_splits!r} instead."
         )
         raise ValueError(msg)
-    rng = np.random.default_rng(random_state)
-    counts = np.bincount(codes, minlength=len(uniques))
-    shuffled = rng.permutation(len(uniques))
-    order = shuffled[np.argsort(-counts[shuffled], kind="stable")]
-    load = np.zeros(n_splits)
-    fold_of = np.empty(len(uniques), dtype=np.intp)
-    fold_rank = rng.permutation(n_splits)  # breaks ties between equally loaded folds
-    for event in order:
-        fold = int(np.lexsort((fold_rank, load))[0])
-        fold_of[event] = fold
-        load[fold] += counts[event]
-    row_fold = fold_of[codes]
-    rows = np.arange(ids.size)
-    return [(rows[row_fold != k], rows[row_fold == k]) for k in range(n_splits)]
+    labels = codes if random_state is None else np.random.default_rng(random_state).permutation(len(uniques))[codes]
+    splits = GroupKFold(n_splits=int(n_splits)).split(np.zeros((ids.size, 1)), groups=labels)
+    return [(np.sort(train), np.sort(test)) for train, test in splits]
+
+
+def _splits(table: pd.DataFrame, cv: Any, n_splits: int, random_state: Any) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Folds of :func:`cross_validate`: :func:`event_kfold`, or ``cv.split(table, groups=event_id)``."""
+    events = table["event_id"].to_numpy()
+    if cv is None:
+        return event_kfold(events, n_splits, random_state)
+    if not hasattr(cv, "split"):
+        msg = f"The 'cv' parameter of cross_validate must be a scikit-learn splitter (e.g. GroupKFold()) or None. Got {cv!r} instead."
+        raise ValueError(msg)
+    folds = [(np.asarray(a), np.asarray(b)) for a, b in cv.split(table, groups=events)]
+    for k, (train, test) in enumerate(folds):
+        shared = set(events[train]) & set(events[test])
+        if shared:
+            msg = (f"Fold {k} of cv={cv!r} has events in both training and test rows (e.g. {sorted(map(str, shared))[:3]}); "
+                   "use a group splitter such as GroupKFold, which the event ids are passed to as groups.")
+            raise ValueError(msg)
+    return folds
 
 
 def _fold_prediction(model: FitPredict, test: pd.DataFrame, imts: list[str], fold: int) -> Prediction:
@@ -296,6 +309,7 @@ def cross_validate(
     *,
     n_splits: int = 5,
     random_state: int | np.random.Generator | None = 0,
+    cv: Any = None,
     progress: ProgressHook | None = None,
 ) -> tuple[Prediction, pd.DataFrame]:
     """Out-of-fold predictions from event-grouped k-fold cross-validation.
@@ -312,6 +326,11 @@ def cross_validate(
         IMTs to fit and predict.
     n_splits, random_state
         Passed to :func:`event_kfold`.
+    cv
+        Any scikit-learn splitter instead (``GroupKFold()``,
+        ``LeaveOneGroupOut()``, ...), called as ``cv.split(table,
+        groups=table["event_id"])``; its folds must keep each event on one
+        side.
     progress
         Optional ``progress(step, total, message)``, called after each fold.
 
@@ -319,7 +338,8 @@ def cross_validate(
     -------
     prediction
         Out-of-fold :class:`Prediction` for every row of ``table``, in its row
-        order, with ``imts`` in canonical form.
+        order and labelled by its index, with ``imts`` in canonical form (NaN
+        on rows no fold tested).
     folds
         One row per fold: ``fold``, ``n_train``, ``n_test``,
         ``n_train_events``, ``n_test_events``, ``fit_s``, ``predict_s``.
@@ -328,7 +348,7 @@ def cross_validate(
     names = [imt_string(i) for i in imts]
     arrays = {k: np.full((len(names), len(table)), np.nan) for k in ("mean", "tau", "phi", "sigma")}
     info = []
-    folds = event_kfold(table["event_id"].to_numpy(), n_splits, random_state)
+    folds = _splits(table, cv, n_splits, random_state)
     for k, (train_idx, test_idx) in enumerate(folds):
         train, test = table.iloc[train_idx], table.iloc[test_idx]
         model = model_factory()
@@ -346,4 +366,4 @@ def cross_validate(
         })  # fmt: skip
         if progress is not None:
             progress(k + 1, len(folds), f"fold {k + 1}/{len(folds)}: {len(test_idx)} test records")
-    return Prediction(tuple(names), **arrays), pd.DataFrame(info)
+    return Prediction(tuple(names), **arrays, index=table.index), pd.DataFrame(info)

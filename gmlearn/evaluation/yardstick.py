@@ -10,13 +10,14 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-from gmlearn.evaluation.compare import NGA_WEST2_GMPES, NZ_GMPES, Comparison, compare_models, default_models
+from gmlearn.evaluation.compare import Comparison, compare_models, default_models
+from gmlearn.gmpe.reference import GSIM_LABELS
 from gmlearn.store.atomic import atomic_write_json, atomic_write_with
 
 __all__ = ["run_evaluation", "resolve_gmpes", "GMPE_LABELS"]
 
-#: Short labels accepted wherever a GMPE is named.
-GMPE_LABELS: dict[str, str] = {**NGA_WEST2_GMPES, **NZ_GMPES}
+#: Short labels accepted wherever a GMPE is named (the models' own table).
+GMPE_LABELS: dict[str, str] = dict(GSIM_LABELS)
 
 
 def resolve_gmpes(names: Iterable[str]) -> dict[str, str]:

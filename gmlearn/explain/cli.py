@@ -15,20 +15,26 @@ console = Console(stderr=True)
 
 
 def read_table(data: str, region: str | None) -> tuple[object, str]:
-    """The records of ``data`` (a CSV/Parquet file or a bundled dataset name) and a label for the report.
+    """The records of ``data`` (a CSV/Parquet file, a feature store or a bundled dataset name) and a label for the report.
 
     Raises
     ------
     FileNotFoundError
         If ``data`` is neither an existing file nor a bundled dataset.
     """
-    import pandas as pd
 
     from gmlearn import datasets
 
     path = Path(data)
-    if path.is_file():
-        table = pd.read_parquet(path) if path.suffix in (".parquet", ".pq") else pd.read_csv(path)
+    if path.is_dir() and (path / "manifest.json").is_file():
+        from gmlearn.store import FeatureStore
+
+        table = FeatureStore(path).to_frame(dropna=False)
+        label = f"feature store {path.name}"
+    elif path.is_file():
+        from gmlearn.cli_inputs import read_table_file
+
+        table = read_table_file(path)
         label = f"file {path.name}"
     elif data in datasets.available():
         table = datasets.load(data)
@@ -44,16 +50,18 @@ def read_table(data: str, region: str | None) -> tuple[object, str]:
 
 def explain_command(
     model_dir: Annotated[Path, typer.Argument(help="Model folder from `gmlearn train` / save_model.")],
-    data: Annotated[str, typer.Option("--data", "-d", help="CSV or Parquet of records, or a bundled dataset name.")] = "nzsmd",
+    data: Annotated[str, typer.Option("--data", "-d", help="CSV or Parquet of records, a feature-store folder or a bundled dataset name.")] = "nzsmd",
     out: Annotated[Path, typer.Option("--out", "-o", help="HTML report to write.")] = Path("report.html"),
     imt: Annotated[str | None, typer.Option(help="IMT of the figures (default: the model's first).")] = None,
-    region: Annotated[str, typer.Option(help="Tectonic region filter of the records ('' for all).")] = "crustal",
+    region: Annotated[str, typer.Option("--tectonic-region", help="Tectonic-region filter of the records ('' for all).")] = "crustal",
     gmpe: Annotated[str | None, typer.Option(help="OpenQuake GSIM drawn beside the dependence plots (default: the hybrid's base, else BooreEtAl2014).")] = None,
     scenario: Annotated[list[int] | None, typer.Option("--scenario", help="Row of the table to explain one by one (repeatable).")] = None,
     max_rows: Annotated[int, typer.Option(help="Records explained (a random subset of the table).")] = 500,
     method: Annotated[str, typer.Option(help="auto | tree | kernel | sampling")] = "auto",
     seed: Annotated[int, typer.Option(help="Random seed of the row subset and background.")] = 0,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also print the report to PDF (needs Chromium).")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing report that this command wrote.")] = False,
+    region_old: Annotated[str | None, typer.Option("--region", hidden=True)] = None,  # older spelling of --tectonic-region
 ) -> None:
     """Explain a saved model with SHAP: one self-contained HTML report (importance, dependence, waterfalls, model card).
 
@@ -63,17 +71,22 @@ def explain_command(
     import shlex
     import sys
 
+    from gmlearn.cli_errors import fail
     from gmlearn.exceptions import GMLearnError
     from gmlearn.explain.pdf import export_pdf
     from gmlearn.explain.report import write_report
     from gmlearn.explain.values import load_explainable
+    from gmlearn.outputs import check_output
 
     try:
+        inputs = [model_dir, data]
+        check_output(out, overwrite=overwrite, kind="file", inputs=inputs, suffixes=[".html", ".htm"])
+        if pdf:
+            check_output(out.with_suffix(".pdf"), overwrite=overwrite, kind="file", inputs=inputs, suffixes=[".pdf"])
         model = load_explainable(model_dir)
-        table, label = read_table(data, region or None)
-    except (GMLearnError, ValueError, KeyError, FileNotFoundError) as exc:
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
-        raise typer.Exit(code=2) from None
+        table, label = read_table(data, (region_old if region_old is not None else region) or None)
+    except (GMLearnError, ValueError, KeyError, OSError) as exc:
+        fail(exc)
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     try:
@@ -86,9 +99,8 @@ def explain_command(
                 command="gmlearn explain " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
                 progress=lambda i, n, m: bar.update(task, completed=i, total=n, description=m),
             )
-    except (GMLearnError, ValueError, KeyError) as exc:
-        console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
-        raise typer.Exit(code=2) from None
+    except (GMLearnError, ValueError, KeyError, OSError) as exc:
+        fail(exc)
     for note in report.warnings:
         console.print(f"[yellow]warning:[/] {escape(note)}", soft_wrap=True, highlight=False)
     console.print(f"[green]wrote[/] {report.path} ({len(report.figures)} figures, {len(report.warnings)} warnings)")

@@ -224,22 +224,47 @@ def _imt_of(model: Any, imt: str | None) -> str:
 
 
 # -- the three routes ----------------------------------------------------------------------
+def _anchoring(model: Any, table: pd.DataFrame, imt: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, str]:
+    """Rows the learner sees (clamped into the training box), the weight of its term and the physics term.
+
+    Inside the box the mean is ``physics_term(x) + learner(x) + bias`` (weight 1).
+    Outside it (``extrapolation="base"``) it is ``A(x) + w (physics_term(x̄) - A(x̄)) + w (learner(x̄) + bias)``
+    with ``x̄`` the clamped row and ``w`` the kept share of the edge correction (:mod:`gmlearn.gmpe.anchor`);
+    a row of a region the model was not trained on is the base ``A(x)`` alone (weight 0).
+    """
+    n = len(table)
+    physics = model.physics_term(table, [imt])[0] if hasattr(model, "physics_term") else np.zeros(n)
+    anchor = getattr(model, "anchor_", None)
+    label = f"{'+'.join(anchor.base)} base term" if anchor is not None and getattr(model, "base", None) is not None else ""
+    if anchor is None or getattr(model, "extrapolation", "base") != "base":
+        return table, np.ones(n), physics, label
+    outside, foreign = anchor.outside(table), anchor.foreign(table)
+    if not (outside.any() or foreign.any()):
+        return table, np.ones(n), physics, label
+    clamped = anchor.clamp(table)
+    base_x = anchor.ensemble.predict(table, [imt]).mean[0]
+    base_c = anchor.ensemble.predict(clamped, [imt]).mean[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        delta = model._learned(clamped, [imt])[0] - base_c
+    w_plus, w_minus = anchor.weights(table)
+    weight = np.where(outside, np.where(delta > 0, w_plus, w_minus), 1.0)
+    weight[foreign] = 0.0
+    physics_c = model.physics_term(clamped, [imt])[0] if hasattr(model, "physics_term") else np.zeros(n)
+    term = np.where(outside | foreign, base_x + weight * (physics_c - base_c), physics)
+    return clamped, weight, term, label or f"{'+'.join(anchor.base)} base term"
+
+
 def _tree(model: Any, table: pd.DataFrame, imt: str, feats: tuple[str, ...], interactions: bool) -> dict[str, Any]:
     import shap
 
-    x = np.column_stack([pd.to_numeric(table[c]).to_numpy(dtype=float) for c in feats])
+    seen, weight, base, label = _anchoring(model, table, imt)
+    x = np.column_stack([pd.to_numeric(seen[c]).to_numpy(dtype=float) for c in feats])
     booster = model.boosters_[imt] if hasattr(model, "boosters_") else model.models_[imt]
     explainer = shap.TreeExplainer(booster)
     values = np.asarray(explainer.shap_values(x), dtype=float)
     expected = float(np.ravel(explainer.expected_value)[0])
     bias = float(getattr(model, "effects_", {}).get(imt, {}).get("bias", 0.0))
-    n = len(table)
-    if type(model).__name__ == "HybridGMM":
-        base = np.asarray(model._base(table, [imt])[0], dtype=float)
-        weight = np.asarray(model._weight(table), dtype=float)
-        label = f"{model.base} base term"
-    else:
-        base, weight, label = np.zeros(n), np.ones(n), ""
     inter = None
     if interactions:
         inter = np.asarray(explainer.shap_interaction_values(x), dtype=float) * weight[:, None, None]

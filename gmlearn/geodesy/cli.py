@@ -12,8 +12,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+
+from gmlearn.cli_errors import fail
 
 app = typer.Typer(
     help="GNSS velocity fields: read, cluster, Euler poles, strain rates, geodetic moment rates.",
@@ -29,17 +30,35 @@ Fmt = Annotated[str, typer.Option("--format", "-f", help="auto | globk | pbo | c
 Region = Annotated[str | None, typer.Option(help="lon_min,lon_max,lat_min,lat_max (degrees, lon -180..180).")]
 MaxSigma = Annotated[float | None, typer.Option(help="Drop stations with se or sn above this (mm/yr).")]
 MaxSpeed = Annotated[float | None, typer.Option(help="Drop stations faster than this (mm/yr).")]
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace existing output files that this command writes.")]
+OldOutput = Annotated[Path | None, typer.Option("--output", hidden=True)]  # the older spelling of --out
 
 
-def _fail(exc: Exception) -> None:
-    console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
-    raise typer.Exit(code=2)
+_fail = fail
 
 
 def _errors() -> tuple[type[BaseException], ...]:
     from gmlearn.exceptions import GMLearnError
 
-    return (GMLearnError, ValueError, KeyError, FileNotFoundError)
+    return (GMLearnError, ValueError, KeyError, OSError)
+
+
+def _outputs(overwrite: bool, inputs: list[Path | None], **outputs: tuple[Path | None, list[str]]) -> None:
+    """Refuse existing outputs without --overwrite, and inputs or foreign files even with it."""
+    from gmlearn.outputs import check_output
+
+    for option, (path, suffixes) in outputs.items():
+        if path is not None:
+            check_output(path, overwrite=overwrite, kind="file", inputs=inputs, suffixes=suffixes,
+                         option="--" + option.replace("_", "-"))
+
+
+def _out(out: Path | None, output: Path | None) -> Path | None:
+    if out is not None and output is not None:
+        from gmlearn.exceptions import SchemaError
+
+        raise SchemaError("Give --out once (--output is its older spelling).")
+    return out if out is not None else output
 
 
 def _load(path: Path, fmt: str, region: str | None, max_sigma: float | None, max_speed: float | None):
@@ -79,9 +98,11 @@ def _show(frame: Any, title: str, floatfmt: str = "{:.3g}") -> None:
 def read_cmd(
     path: VelFile,
     fmt: Fmt = "auto",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the canonical table (CSV).")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Write the canonical table (CSV).")] = None,
     on_bad: Annotated[str, typer.Option(help="drop | raise")] = "drop",
     duplicates: Annotated[str, typer.Option(help="latest | first | raise")] = "latest",
+    overwrite: Overwrite = False,
+    output: OldOutput = None,
 ) -> None:
     """Read a velocity file, report rejected rows, optionally write the canonical CSV (mm/yr)."""
     import warnings
@@ -89,6 +110,8 @@ def read_cmd(
     from gmlearn.geodesy.readers import read_velocities
 
     try:
+        output = _out(out_path, output)
+        _outputs(overwrite, [path], out=(output, [".csv"]))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             table = read_velocities(path, format=fmt, on_bad=on_bad, duplicates=duplicates)  # type: ignore[arg-type]
@@ -114,13 +137,15 @@ def cluster_cmd(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     position_scale_km: Annotated[float | None, typer.Option(help="Add positions (km / scale) to the features.")] = None,
     stability: Annotated[int, typer.Option(help="Bootstrap replicates for stability (0: none).")] = 0,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Per-station clusters (CSV).")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Per-station clusters (CSV).")] = None,
     plot: Annotated[Path | None, typer.Option(help="Velocity map coloured by cluster (PNG).")] = None,
     membership_plot: Annotated[Path | None, typer.Option(help="Membership-probability map (PNG).")] = None,
     fmt: Fmt = "auto",
     region: Region = None,
     max_sigma: MaxSigma = None,
     max_speed: MaxSpeed = None,
+    overwrite: Overwrite = False,
+    output: OldOutput = None,
 ) -> None:
     """Cluster stations by velocity (k-means, Gaussian mixture, Ward, or Euler vectors)."""
     from gmlearn.geodesy.clustering import cluster_velocities
@@ -128,6 +153,8 @@ def cluster_cmd(
     from gmlearn.geodesy.stability import cluster_stability
 
     try:
+        output = _out(out_path, output)
+        _outputs(overwrite, [path], out=(output, [".csv"]), plot=(plot, [".png"]), membership_plot=(membership_plot, [".png"]))
         table = _load(path, fmt, region, max_sigma, max_speed)
         with console.status(f"clustering {len(table)} stations ({method}, k={k})"):
             if stability > 0:
@@ -161,12 +188,15 @@ def euler_cmd(
     cluster: Annotated[int | None, typer.Option(help="Use the stations of this cluster (with --clusters).")] = None,
     weighted: Annotated[bool, typer.Option(help="Weight by station covariances.")] = True,
     scale_covariance: Annotated[bool, typer.Option(help="Scale the covariance by the reduced chi².")] = False,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Residual velocities (CSV).")] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Pole and covariance (JSON).")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Residual velocities (CSV).")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json-out", help="Pole and covariance (JSON).")] = None,
     fmt: Fmt = "auto",
     region: Region = None,
     max_sigma: MaxSigma = None,
     max_speed: MaxSpeed = None,
+    overwrite: Overwrite = False,
+    output: OldOutput = None,
+    json_old: Annotated[Path | None, typer.Option("--json", hidden=True)] = None,
 ) -> None:
     """Fit an Euler pole (weighted least squares) to all, listed, or one cluster's stations."""
     import pandas as pd
@@ -176,6 +206,9 @@ def euler_cmd(
     from gmlearn.store.atomic import atomic_write_json
 
     try:
+        output = _out(out_path, output)
+        json_out = json_out if json_out is not None else json_old
+        _outputs(overwrite, [path, clusters], out=(output, [".csv"]), json_out=(json_out, [".json"]))
         table = _load(path, fmt, region, max_sigma, max_speed)
         chosen = None if stations is None else [s.strip() for s in stations.split(",") if s.strip()]
         if (clusters is None) != (cluster is None):
@@ -209,12 +242,14 @@ def strain_cmd(
     weight_threshold: Annotated[float, typer.Option(help="Adaptive smoothing: total weight to reach.")] = 8.0,
     max_edge_km: Annotated[float | None, typer.Option(help="Triangles: longest edge kept (km).")] = None,
     min_angle: Annotated[float, typer.Option(help="Triangles: smallest angle kept (degrees).")] = 10.0,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Strain table (CSV, 1/yr).")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Strain table (CSV, 1/yr).")] = None,
     plot: Annotated[Path | None, typer.Option(help="Strain-rate map (PNG).")] = None,
     fmt: Fmt = "auto",
     region: Region = None,
     max_sigma: MaxSigma = None,
     max_speed: MaxSpeed = None,
+    overwrite: Overwrite = False,
+    output: OldOutput = None,
 ) -> None:
     """Strain rates on a grid (distance-weighted least squares) or on Delaunay triangles."""
     from gmlearn.exceptions import SchemaError
@@ -224,6 +259,8 @@ def strain_cmd(
     from gmlearn.geodesy.strain_grid import strain_grid
 
     try:
+        output = _out(out_path, output)
+        _outputs(overwrite, [path], out=(output, [".csv"]), plot=(plot, [".png"]))
         table = _load(path, fmt, region, max_sigma, max_speed)
         with console.status(f"strain rates ({method})"):
             if method == "grid":
@@ -233,6 +270,9 @@ def strain_cmd(
                 strain = strain_triangles(table, max_edge_km=max_edge_km, min_angle_deg=min_angle)
             else:
                 raise SchemaError(f"The 'method' option must be 'grid' or 'triangles'. Got {method!r} instead.")
+        if "valid" in strain and not strain["valid"].any():
+            raise SchemaError(f"No grid node has enough stations around it for a strain rate ({len(table)} stations, "
+                              f"{len(strain)} nodes); use more stations, a larger --smoothing-km or --method triangles.")
     except _errors() as exc:
         _fail(exc)
     ns = to_nanostrain(strain)
@@ -257,16 +297,20 @@ def moment_rate_cmd(
     m_max: Annotated[float, typer.Option(help="Maximum magnitude.")] = 8.0,
     coupling: Annotated[float, typer.Option(help="Seismic coupling coefficient (0, 1].")] = 1.0,
     bin_width: Annotated[float, typer.Option(help="Magnitude bin width of the rate table.")] = 0.5,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Incremental G-R rates (CSV).")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Incremental G-R rates (CSV).")] = None,
+    overwrite: Overwrite = False,
+    output: OldOutput = None,
 ) -> None:
     """Geodetic moment rate of a strain table and the truncated G-R rates it implies."""
-    import pandas as pd
 
+    from gmlearn.cli_inputs import read_table_file
     from gmlearn.geodesy.moment import gr_from_moment_rate, regional_moment_rate
     from gmlearn.geodesy.selection import parse_region
 
     try:
-        strain = pd.read_csv(strain_csv)
+        output = _out(out_path, output)
+        _outputs(overwrite, [strain_csv], out=(output, [".csv"]))
+        strain = read_table_file(strain_csv)
         strain.attrs["units"] = "1/yr"
         total = regional_moment_rate(strain, parse_region(region), mu=mu, thickness_km=thickness_km)
         gr = gr_from_moment_rate(total["moment_rate"], b=b, m_min=m_min, m_max=m_max, coupling=coupling)

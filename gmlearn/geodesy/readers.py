@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
+import zlib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -60,7 +61,14 @@ def _open_text(path: Path) -> str:
         raise FileNotFoundError(f"velocity file {str(path)!r} does not exist.")
     data = path.read_bytes()
     if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
+        try:
+            data = gzip.decompress(data)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            msg = f"velocity file {str(path)!r} is a truncated or corrupt gzip file ({exc})."
+            raise SchemaError(msg) from exc
+    if b"\x00" in data[:65536]:
+        msg = f"velocity file {str(path)!r} is binary (it holds NUL bytes), not a GLOBK, PBO or CSV velocity file."
+        raise SchemaError(msg)
     return data.decode("utf-8", errors="replace")
 
 
@@ -114,7 +122,12 @@ def read_velocities(
         raise SchemaError(msg)
     fmt = detect_format(path) if format == "auto" else format
     reader = {"globk": read_globk_vel, "pbo": read_pbo_vel, "csv": read_velocity_csv}[fmt]
-    return reader(path, on_bad=on_bad, duplicates=duplicates, **kwargs)
+    table = reader(path, on_bad=on_bad, duplicates=duplicates, **kwargs)
+    if table.attrs.get("report", {}).get("n_rows", len(table)) == 0:
+        msg = (f"velocity file {str(path)!r} holds no data rows as a {fmt} file (every line is header or text); "
+               f"it is not a velocity file of that format. Formats: {list(FORMATS[1:])}.")
+        raise SchemaError(msg)
+    return table
 
 
 def _is_number(token: str) -> bool:

@@ -148,6 +148,10 @@ def strain_grid(
         msg = f"The 'smoothing_km' parameter must be > 0 km or None. Got {smoothing_km!r} instead."
         raise SchemaError(msg)
     table = table.reset_index(drop=True)
+    n_stations = int(table["station"].nunique())
+    if n_stations < 3:
+        msg = f"strain_grid needs at least 3 distinct stations; got {n_stations} (a velocity gradient has 6 unknowns)."
+        raise SchemaError(msg)
     if nodes is not None:
         glon, glat = (np.asarray(a, dtype=float).ravel() for a in nodes)
         area = np.full(glon.shape, np.nan)

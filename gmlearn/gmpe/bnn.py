@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from gmlearn.exceptions import MissingColumnError, ModelError
+from gmlearn.gmpe.anchor import PhysicsAnchor, apply_policy, check_policy
 from gmlearn.gmpe.base import (
     GroundMotionModel,
     add_station_terms,
@@ -218,6 +219,15 @@ class BayesianNNGMM(GroundMotionModel):
         did not improve CV coverage on NZSMD, so the default is 1.
     station_effects
         Fit station terms (dS2S). Without them phi_SS = phi.
+    base
+        Physics base (OpenQuake GSIM names or labels, ``"A+B"``, ``"auto"`` by
+        tectonic region, or None): the network learns the residuals of the base,
+        and the base anchors the model where the data end
+        (:mod:`gmlearn.gmpe.anchor`). None learns ln IM from the data alone
+        (the ``"auto"`` base still anchors it).
+    extrapolation
+        ``"base"`` (default), ``"warn"`` or ``"raise"`` outside the training
+        domain (:mod:`gmlearn.gmpe.anchor`).
     random_state
         Seed of the held-out events, the initial weights, ADVI and the draws.
 
@@ -257,9 +267,13 @@ class BayesianNNGMM(GroundMotionModel):
         validation_fraction: float = 0.2,
         n_validation_splits: int = 1,
         station_effects: bool = True,
+        base: str | Sequence[str] | None = "auto",
+        extrapolation: str = "base",
         random_state: int = 0,
     ) -> None:
         self.features = features
+        self.base = base
+        self.extrapolation = extrapolation
         self.hidden_units = hidden_units
         self.method = method
         self.n_iter = n_iter
@@ -274,8 +288,15 @@ class BayesianNNGMM(GroundMotionModel):
 
     @property
     def required_features(self) -> tuple[str, ...]:  # type: ignore[override]
-        """Columns read from a table."""
-        return tuple(self.features)
+        """Columns read from a table: the network's and, once fitted, the anchor's."""
+        anchor = getattr(self, "anchor_", None)
+        return tuple(dict.fromkeys([*self.features, *(anchor.required_features if anchor is not None else ())]))
+
+    def _base_mean(self, table: pd.DataFrame, names: list[str]) -> np.ndarray:
+        """ln mean of the base in the model's mean, shape (n_imts, n_rows); zero without a base."""
+        if self.base is None or getattr(self, "anchor_", None) is None:  # models saved before anchors had no base
+            return np.zeros((len(names), len(table)))
+        return self.anchor_.ensemble.predict(table, names).mean
 
     # -- validation ------------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -291,6 +312,7 @@ class BayesianNNGMM(GroundMotionModel):
         if self.method not in METHODS:
             msg = f"The 'method' parameter of {cls} must be one of {list(METHODS)}. Got {self.method!r} instead."
             raise ValueError(msg)
+        check_policy(self.extrapolation, cls)
         if not isinstance(self.station_effects, (bool, np.bool_)):
             msg = f"The 'station_effects' parameter of {cls} must be a bool. Got {self.station_effects!r} instead."
             raise ValueError(msg)
@@ -330,10 +352,11 @@ class BayesianNNGMM(GroundMotionModel):
         if missing:
             msg = f"{type(self).__name__} needs column(s) {missing}; the table has {list(map(str, table.columns))}."
             raise MissingColumnError(msg)
-        check_features(table, self.required_features, model=type(self).__name__)
+        check_features(table, tuple(self.features), model=type(self).__name__)
         table = table.reset_index(drop=True)
+        self.anchor_ = PhysicsAnchor.from_training(table, "auto" if self.base is None else self.base, tectonic_region_type(table))
         x = transform_features(table, self.features)
-        y = np.column_stack([pd.to_numeric(table[i]).to_numpy(dtype=float) for i in names])
+        y = np.column_stack([pd.to_numeric(table[i]).to_numpy(dtype=float) for i in names]) - self._base_mean(table, names).T
         events = table["event_id"].astype(str).to_numpy()
         stations = table["station_id"].astype(str).to_numpy() if self.station_effects else None
         _check_counts(y, events, names)
@@ -461,7 +484,16 @@ class BayesianNNGMM(GroundMotionModel):
         check_features(table, self.required_features, model=type(self).__name__)
         mean, std = self._network(self.posterior_, transform_features(table, self.features))
         pick = [self.imts_.index(i) for i in names]
-        return names, mean[pick], std[pick]
+        return names, mean[pick] + self._base_mean(table, names), std[pick]
+
+    def _anchored(self, rows: pd.DataFrame, names: list[str], mean: np.ndarray) -> np.ndarray:
+        """Means of rows outside the training box (``mean`` = their learned means without bias), per :mod:`gmlearn.gmpe.anchor`."""
+        anchor = self.anchor_
+        clamped = anchor.clamp(rows)
+        learned = self._evaluate(clamped, names)[1]
+        delta = learned - anchor.ensemble.predict(clamped, names).mean
+        bias = np.array([[self.effects_[i]["bias"]] for i in names])
+        return anchor.combine(anchor.ensemble.predict(rows, names).mean, delta + bias, rows) - bias
 
     def predict_epistemic(self, table: pd.DataFrame, imts: str | Iterable[str] | None = None) -> np.ndarray:
         """Epistemic standard deviation of ln IM, shape (n_imts, n_rows).
@@ -518,7 +550,20 @@ class BayesianNNGMM(GroundMotionModel):
         """Posterior predictive (``z=None``: epistemic std inside sigma) or one branch (mean + z * epistemic)."""
         check_station_mode(station_terms, table)
         names, mean, epistemic = self._evaluate(table, imts)
-        warn_out_of_range(table, self.ranges_, type(self).__name__, stacklevel=3)
+        anchor = getattr(self, "anchor_", None)
+        policy = self.extrapolation if anchor is not None else "warn"
+        foreign = np.zeros(len(table), dtype=bool)
+        if len(table):
+            outside, foreign = apply_policy(policy, anchor, table, type(self).__name__, self.ranges_, stacklevel=3)
+            if policy == "base" and (outside & ~foreign).any():
+                rows = np.flatnonzero(outside & ~foreign)
+                mean[:, rows] = self._anchored(table.iloc[rows], names, mean[:, rows])
+            if policy == "base" and foreign.any():  # a new region: the physics base alone (bias removed below)
+                rows = np.flatnonzero(foreign)
+                bias = np.array([[self.effects_[i]["bias"]] for i in names])
+                base_pred = anchor.ensemble.predict(table.iloc[rows], names)
+                mean[:, rows] = base_pred.mean - bias
+                epistemic[:, rows] = 0.0  # the base's own sigma below
         if z is not None:
             mean = mean + z * epistemic
         tau = np.empty_like(mean)
@@ -530,6 +575,8 @@ class BayesianNNGMM(GroundMotionModel):
             phi[k] = eff["phi"]
             if station_terms == "known":
                 add_station_terms(mean[k], phi[k], eff, table)
+        if policy == "base" and foreign.any():
+            tau[:, foreign], phi[:, foreign] = base_pred.tau, base_pred.phi
         var = tau**2 + phi**2 + (epistemic**2 if z is None else 0.0)
         return Prediction(tuple(names), mean, tau, phi, np.sqrt(var))
 

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from gmlearn.exceptions import ModelError
+from gmlearn.gmpe.anchor import PhysicsAnchor, allowance_at, apply_policy, check_policy, magnitude_allowance
 from gmlearn.gmpe.base import (
     STATION_MODES,
     GroundMotionModel,
@@ -37,14 +38,30 @@ from gmlearn.gmpe.base import (
     imt_seed,
     tectonic_region_type,
     training_ranges,
-    warn_out_of_range,
 )
+from gmlearn.gmpe.domain import TrainingDomain
+from gmlearn.gmpe.imbalance import density_weights, pseudo_records
 from gmlearn.gmpe.prediction import Prediction
 
-__all__ = ["MixedEffectsBoostedModel", "DEFAULT_FEATURES", "STATION_MODES"]
+__all__ = ["MixedEffectsBoostedModel", "DEFAULT_FEATURES", "DATA_ONLY_FEATURES", "STATION_MODES", "PHYSICAL_SCALING"]
 
-#: Default features of the boosted models.
-DEFAULT_FEATURES: tuple[str, ...] = ("mag", "rrup", "rjb", "vs30", "z1pt0", "hypo_depth", "ztor", "rake", "dip")
+#: Default features of the boosted models. ``rrup`` and ``ztor`` are left out: on a
+#: rupture that grows with magnitude they first grow, then shrink (the top of a large
+#: rupture reaches the surface), so a learner reading them cannot scale monotonically
+#: with magnitude; the physics base reads them instead.
+DEFAULT_FEATURES: tuple[str, ...] = ("mag", "rjb", "vs30", "z1pt0", "hypo_depth", "rake", "dip")
+
+#: Features of the unconstrained data-only tree (``base=None, scaling="free"``), the default of earlier releases.
+DATA_ONLY_FEATURES: tuple[str, ...] = ("mag", "rrup", "rjb", "vs30", "z1pt0", "hypo_depth", "ztor", "rake", "dip")
+
+#: ``scaling="physical"``: ln IM rises with magnitude and hypocentral depth (deeper
+#: sources of the same size radiate more high-frequency energy at the same distance)
+#: and falls with every distance.
+PHYSICAL_SCALING: dict[str, int] = {"mag": 1, "hypo_depth": 1, "rrup": -1, "rjb": -1, "repi": -1, "rhypo": -1}
+
+#: Allowed values of ``scaling`` and ``sample_weight``.
+SCALINGS: tuple[str, ...] = ("physical", "free")
+SAMPLE_WEIGHTS: tuple[str | None, ...] = (None, "density")
 
 
 _PARAM_RULES: dict[str, tuple[type, float, float]] = {
@@ -78,8 +95,12 @@ def event_validation_folds(groups: np.ndarray, fraction: float, n_splits: int, s
 
 
 def choose_rounds(x: np.ndarray, y: np.ndarray, folds: list[np.ndarray], params: dict[str, Any],
-                  n_estimators: int, patience: int) -> tuple[int, np.ndarray]:
+                  n_estimators: int, patience: int, *, weights: np.ndarray | None = None,
+                  extra: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[int, np.ndarray]:
     """Early-stopped boosting rounds (median over folds) and out-of-fold residuals.
+
+    ``weights`` weight the rows of ``x``; ``extra`` = (x, y, w) are pseudo-records
+    added to every training fold (never to a validation set).
 
     Returns
     -------
@@ -92,9 +113,13 @@ def choose_rounds(x: np.ndarray, y: np.ndarray, folds: list[np.ndarray], params:
     import xgboost as xgb
 
     best, resid = [], np.full(len(y), np.nan)
+    w = np.ones(len(y)) if weights is None else weights
     for val in folds:
         es = xgb.XGBRegressor(n_estimators=n_estimators, early_stopping_rounds=patience, **params)
-        es.fit(x[~val], y[~val], eval_set=[(x[val], y[val])], verbose=False)
+        xt, yt, wt = x[~val], y[~val], w[~val]
+        if extra is not None:
+            xt, yt, wt = np.vstack([xt, extra[0]]), np.concatenate([yt, extra[1]]), np.concatenate([wt, extra[2]])
+        es.fit(xt, yt, sample_weight=wt, eval_set=[(x[val], y[val])], sample_weight_eval_set=[w[val]], verbose=False)
         best.append(es.best_iteration + 1)
         resid[val] = y[val] - es.predict(x[val])
     return int(np.median(best)), resid
@@ -154,14 +179,37 @@ class MixedEffectsBoostedModel(GroundMotionModel):
         event terms absorb magnitude scaling the learner then misses.
     station_effects
         Fit station terms (dS2S). Without them phi_SS = phi.
+    base
+        Physics base: an OpenQuake GSIM class name or label (``"CB14"``), a
+        list of them or ``"A+B"`` (equal weights), ``"auto"`` (by the tectonic
+        region of the training data, :data:`gmlearn.gmpe.anchor.DEFAULT_BASES`)
+        or None. With a base the learner fits the residuals of the base (a
+        hybrid model); without one it learns ln IM from the data alone. Either
+        way the base given (or the ``"auto"`` one) anchors the model where the
+        data end (:mod:`gmlearn.gmpe.anchor`).
+    extrapolation
+        ``"base"`` (default), ``"warn"`` or ``"raise"``: what to do outside the
+        training domain (:mod:`gmlearn.gmpe.anchor`).
+    scaling
+        ``"physical"`` (default): the learner is constrained to rise with
+        magnitude and hypocentral depth and to fall with every distance
+        feature (XGBoost monotone constraints), so, with the base, ln IM scales
+        physically on consistent scenarios. ``"free"``: no constraints.
+    sample_weight
+        None, or ``"density"``: weight each training record by the inverse of
+        the number of records in its magnitude-distance cell (capped at 10x),
+        so sparse large-magnitude near-fault and small-magnitude records count
+        more (a data-imbalance remedy).
+    pseudo_records
+        Share of the training weight (0 to 0.5) given to physics pseudo-records
+        of the base placed in empty magnitude-distance cells of the training
+        range; they pull the learner towards the base where data are missing
+        and never enter the random effects or sigma.
     n_jobs
         XGBoost threads.
     random_state
         Seed of the validation split and XGBoost.
     """
-
-    #: Monotone constraint per feature name (+1 increasing, -1 decreasing).
-    monotone: dict[str, int] = {}
 
     def __init__(
         self,
@@ -179,10 +227,20 @@ class MixedEffectsBoostedModel(GroundMotionModel):
         refit_factor: float = 1.2,
         em_iterations: int = 1,
         station_effects: bool = True,
+        base: str | Sequence[str] | None = "auto",
+        extrapolation: str = "base",
+        scaling: str = "physical",
+        sample_weight: str | None = None,
+        pseudo_records: float = 0.0,
         n_jobs: int = 2,
         random_state: int = 0,
     ) -> None:
         self.features = features
+        self.base = base
+        self.extrapolation = extrapolation
+        self.scaling = scaling
+        self.sample_weight = sample_weight
+        self.pseudo_records = pseudo_records
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.max_depth = max_depth
@@ -200,18 +258,38 @@ class MixedEffectsBoostedModel(GroundMotionModel):
 
     # -- hooks for subclasses --------------------------------------------------------
     def _base(self, table: pd.DataFrame, imts: list[str]) -> np.ndarray:
-        """Physics base term, shape (n_imts, n_rows); zero here."""
-        return np.zeros((len(imts), len(table)))
+        """Physics base term, shape (n_imts, n_rows); zero without a base."""
+        if self.base is None:
+            return np.zeros((len(imts), len(table)))
+        return self._anchor_for(table).ensemble.predict(table, imts).mean
 
-    def _weight(self, table: pd.DataFrame) -> np.ndarray:
-        """Weight of the learned correction per row; one here."""
-        return np.ones(len(table))
+    def _anchor_for(self, table: pd.DataFrame | None = None) -> PhysicsAnchor:
+        """The fitted anchor, or one built from ``table`` during fit."""
+        anchor = getattr(self, "anchor_", None)
+        if anchor is None:
+            if table is None:  # a model saved before anchors existed: its box from the fitted ranges
+                self._check_fitted()
+                dist = "rjb" if "rjb" in self.ranges_ else "rrup"
+                table = pd.DataFrame({"mag": self.ranges_["mag"], dist: self.ranges_[dist]})
+            region = tectonic_region_type(table) or getattr(self, "tectonic_region_type_", None)
+            anchor = PhysicsAnchor.from_training(table, self.base, region)
+            self.anchor_ = anchor
+        return anchor
 
     # -- helpers ---------------------------------------------------------------------
     @property
+    def monotone(self) -> dict[str, int]:
+        """Monotone constraint per feature in use (+1 increasing, -1 decreasing); empty for ``scaling="free"``."""
+        if self.scaling != "physical":
+            return {}
+        return {f: PHYSICAL_SCALING[f] for f in self.features if f in PHYSICAL_SCALING}
+
+    @property
     def required_features(self) -> tuple[str, ...]:  # type: ignore[override]
-        """Columns read from a table."""
-        return tuple(self.features)
+        """Columns read from a table: the learner's and, once fitted, the anchor's."""
+        anchor = getattr(self, "anchor_", None)
+        extra = anchor.required_features if anchor is not None else ()
+        return tuple(dict.fromkeys([*self.features, *extra]))
 
     def _validate_params(self) -> None:
         for name, (kind, lo, hi) in _PARAM_RULES.items():
@@ -222,13 +300,19 @@ class MixedEffectsBoostedModel(GroundMotionModel):
             if not ok:
                 msg = f"The '{name}' parameter of {type(self).__name__} must be a {kind.__name__} in [{lo}, {hi}]. Got {value!r} instead."
                 raise ValueError(msg)
-        unknown = [f for f in self.monotone if f not in self.features]
-        if unknown:
-            msg = f"{type(self).__name__} constrains {unknown}, which are not among its features {list(self.features)}."
+        check_policy(self.extrapolation, type(self).__name__)
+        if self.scaling not in SCALINGS:
+            msg = f"The 'scaling' parameter of {type(self).__name__} must be one of {list(SCALINGS)}. Got {self.scaling!r} instead."
+            raise ValueError(msg)
+        if self.sample_weight not in SAMPLE_WEIGHTS:
+            msg = f"The 'sample_weight' parameter of {type(self).__name__} must be one of {list(SAMPLE_WEIGHTS)}. Got {self.sample_weight!r} instead."
+            raise ValueError(msg)
+        if not (isinstance(self.pseudo_records, (int, float)) and 0.0 <= float(self.pseudo_records) <= 0.5):
+            msg = f"The 'pseudo_records' parameter of {type(self).__name__} must be a float in [0, 0.5]. Got {self.pseudo_records!r} instead."
             raise ValueError(msg)
 
     def _matrix(self, table: pd.DataFrame) -> np.ndarray:
-        check_features(table, self.required_features, model=type(self).__name__)
+        check_features(table, tuple(self.features), model=type(self).__name__)
         cols = list(self.features)
         if all(pd.api.types.is_numeric_dtype(table[c]) for c in cols):  # the usual case: one copy, no per-column work
             return table[cols].to_numpy(dtype=float)
@@ -269,34 +353,72 @@ class MixedEffectsBoostedModel(GroundMotionModel):
             msg = f"IMT column(s) {missing} not in the table; it has {list(map(str, table.columns))}."
             raise ModelError(msg)
         table = table.reset_index(drop=True)
+        self.__dict__.pop("anchor_", None)
+        anchor = self._anchor_for(table)
         x = self._matrix(table)
         base = self._base(table, names)
         events = table["event_id"].astype(str).to_numpy()
         stations = table["station_id"].astype(str).to_numpy() if self.station_effects else None
+        weights = density_weights(table, anchor.distance) if self.sample_weight == "density" else np.ones(len(table))
+        pseudo = pseudo_records(table, anchor, names, self.features) if self.pseudo_records > 0 else None
+        allowance = self._allowance(anchor, names)
+        mags = pd.to_numeric(table["mag"]).to_numpy(dtype=float)
         self.boosters_: dict[str, Any] = {}
         self.effects_: dict[str, dict[str, Any]] = {}
         for k, imt in enumerate(names):
             if progress is not None:
                 progress(k, len(names), f"fitting {imt}")
-            y = pd.to_numeric(table[imt]).to_numpy(dtype=float) - base[k]
+            shift = allowance_at(allowance[imt], mags) if imt in allowance else 0.0
+            y = pd.to_numeric(table[imt]).to_numpy(dtype=float) - base[k] + shift
             ok = np.isfinite(y)
             if ok.sum() < 20 or np.unique(events[ok]).size < 5:
                 msg = f"{imt}: {int(ok.sum())} records of {np.unique(events[ok]).size} events; need at least 20 records of 5 events."
                 raise ModelError(msg)
-            booster, effects = self._fit_one(x[ok], y[ok], events[ok], None if stations is None else stations[ok], imt)
+            extra = None
+            if pseudo is not None and len(pseudo[0]):
+                # Pseudo-records carry the base: zero residual for a hybrid, the base mean otherwise.
+                share = float(self.pseudo_records)
+                pw = np.full(len(pseudo[0]), share / (1.0 - share) * weights[ok].sum() / len(pseudo[0]))
+                target = np.zeros(len(pseudo[0])) if self.base is not None else pseudo[1][k]
+                if imt in allowance:
+                    target = target + allowance_at(allowance[imt], pseudo[0][:, list(self.features).index("mag")])
+                extra = (pseudo[0], target, pw)
+            booster, effects = self._fit_one(x[ok], y[ok], events[ok], None if stations is None else stations[ok], imt,
+                                             weights=weights[ok], extra=extra)
             self.boosters_[imt] = booster
+            if imt in allowance:
+                effects["mag_allowance"] = allowance[imt]
             self.effects_[imt] = effects
         if progress is not None:
             progress(len(names), len(names), "fitted")
         self.imts_ = names
         self.ranges_ = training_ranges(table, self.features)
         self.tectonic_region_type_ = tectonic_region_type(table)
+        self.domain_ = TrainingDomain.from_table(table, anchor.distance, random_state=self.random_state)
         self.__dict__.pop("compiled_", None)  # tables of earlier boosters would be stale
         self.n_features_in_ = len(self.features)
+        self._fit_epistemic(table, x, names)
         return self
 
-    def _fit_one(self, x: np.ndarray, y: np.ndarray, events: np.ndarray,
-                 stations: np.ndarray | None, imt: str) -> tuple[Any, dict[str, Any]]:
+    def _allowance(self, anchor: PhysicsAnchor, names: list[str]) -> dict[str, list[list[float]]]:
+        """Magnitude allowance per IMT for a physically scaled model with a base (else empty)."""
+        if self.scaling != "physical" or self.base is None or "mag" not in self.monotone:
+            return {}
+        return magnitude_allowance(anchor.ensemble, names)
+
+    def _fit_epistemic(self, table: pd.DataFrame, x: np.ndarray, names: list[str]) -> None:
+        """Scale of the epistemic term: RMS of learned minus base on the training rows (0.15 at least)."""
+        anchor = self.anchor_
+        base = anchor.ensemble.predict(table, names).mean
+        learned = self._learned(table, names, x=x)
+        for k, imt in enumerate(names):
+            diff = learned[k] - base[k]
+            self.effects_[imt]["epistemic"] = float(max(0.15, np.sqrt(np.nanmean(diff**2))))
+
+    def _fit_one(self, x: np.ndarray, y: np.ndarray, events: np.ndarray, stations: np.ndarray | None, imt: str, *,
+                 weights: np.ndarray | None = None,
+                 extra: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[Any, dict[str, Any]]:
+        """One IMT: boosted learner (on records plus optional pseudo-records ``extra`` = (x, y, w)) and random effects."""
         import xgboost as xgb
 
         from gmlearn.gmpe.mixed_effects import fit_mixed_effects
@@ -308,11 +430,13 @@ class MixedEffectsBoostedModel(GroundMotionModel):
         booster = None
         fit = None
         held_out = None
+        w = np.ones_like(y) if weights is None else weights
         for _ in range(self.em_iterations):
             target = y - offset  # the learner sees y with the random effects removed
             if rounds is None:
                 if folds:
-                    best, resid = choose_rounds(x, target, folds, params, self.n_estimators, self.early_stopping_rounds)
+                    best, resid = choose_rounds(x, target, folds, params, self.n_estimators, self.early_stopping_rounds,
+                                                weights=w, extra=extra)
                     rounds = max(1, int(round(best * max(self.refit_factor, 1.0))))
                     # Residuals on events the learners never saw: honest tau, phi, phi_SS.
                     seen = np.isfinite(resid)
@@ -320,7 +444,11 @@ class MixedEffectsBoostedModel(GroundMotionModel):
                 else:
                     rounds = min(self.n_estimators, 500)
             booster = xgb.XGBRegressor(n_estimators=rounds, **params)
-            booster.fit(x, target, verbose=False)
+            if extra is None:
+                booster.fit(x, target, sample_weight=w, verbose=False)
+            else:
+                booster.fit(np.vstack([x, extra[0]]), np.concatenate([target, extra[1]]),
+                            sample_weight=np.concatenate([w, extra[2]]), verbose=False)
             resid = y - booster.predict(x)
             fit = fit_mixed_effects(resid, events, stations)
             offset = fit.bias + np.nan_to_num(fit.between(events)) + (np.nan_to_num(fit.site(stations)) if stations is not None else 0.0)
@@ -380,21 +508,68 @@ class MixedEffectsBoostedModel(GroundMotionModel):
         if n == 0:
             empty = np.zeros((len(names), 0))
             return Prediction(tuple(names), empty, empty, empty, empty)
+        anchor = getattr(self, "anchor_", None)
         x = self._matrix(table)
-        warn_out_of_range(table, self.ranges_, type(self).__name__, stacklevel=2)
-        base = self._base(table, names)
-        weight = self._weight(table)
-        mean = np.empty((len(names), n))
+        policy = self.extrapolation if anchor is not None else "warn"
+        outside, foreign = apply_policy(policy, anchor, table, type(self).__name__, self.ranges_, stacklevel=2)
+        mean = self._learned(table, names, x=x)
+        if policy == "base":
+            outside = outside & ~foreign
+            if outside.any():
+                mean[:, outside] = self._anchored(table.iloc[np.flatnonzero(outside)], names)
+            if foreign.any():  # a new region: the physics base alone, its mean and its sigma
+                base_pred = anchor.ensemble.predict(table.iloc[np.flatnonzero(foreign)], names)
+                mean[:, foreign] = base_pred.mean
+        domain = getattr(self, "domain_", None)
+        remote = 1.0 - domain.membership(table) if domain is not None else np.zeros(n)
         tau = np.empty((len(names), n))
         phi = np.empty((len(names), n))
-        compiled = getattr(self, "compiled_", None)
-        raws = compiled.predict(x, names) if compiled is not None else None
+        epistemic = np.empty((len(names), n))
         for k, imt in enumerate(names):
             eff = self.effects_[imt]
-            raw = raws[k] if raws is not None else self.boosters_[imt].predict(x).astype(float)
-            mean[k] = base[k] + weight * (raw + eff["bias"])
             tau[k] = eff["tau"]
             phi[k] = eff["phi"]
+            epistemic[k] = float(eff.get("epistemic", 0.0)) * remote
             if station_terms == "known":
                 add_station_terms(mean[k], phi[k], eff, table)
-        return Prediction(tuple(names), mean, tau, phi, np.sqrt(tau**2 + phi**2))
+        if policy == "base" and foreign.any():
+            tau[:, foreign], phi[:, foreign], epistemic[:, foreign] = base_pred.tau, base_pred.phi, 0.0
+        return Prediction(tuple(names), mean, tau, phi, np.sqrt(tau**2 + phi**2 + epistemic**2))
+
+    def physics_term(self, table: pd.DataFrame, imts: Sequence[str]) -> np.ndarray:
+        """The part of the in-box mean that is not the learner: base minus the magnitude allowance.
+
+        Shape (n_imts, n_rows); zero for a model without a base. Inside the
+        training box the mean is ``physics_term + learner + bias``.
+        """
+        names = list(imts)
+        out = self._base(table, names)
+        for k, imt in enumerate(names):
+            allowance = self.effects_[imt].get("mag_allowance")
+            if allowance is not None:
+                out[k] = out[k] - allowance_at(allowance, pd.to_numeric(table["mag"]).to_numpy(dtype=float))
+        return out
+
+    def _learned(self, table: pd.DataFrame, names: list[str], *, x: np.ndarray | None = None) -> np.ndarray:
+        """ln mean of base + learner + bias (no anchoring, no station terms), shape (n_imts, n_rows)."""
+        x = self._matrix(table) if x is None else x
+        base = self._base(table, names)
+        compiled = getattr(self, "compiled_", None)
+        raws = compiled.predict(x, names) if compiled is not None else None
+        out = np.empty((len(names), len(table)))
+        mags = None
+        for k, imt in enumerate(names):
+            raw = raws[k] if raws is not None else self.boosters_[imt].predict(x).astype(float)
+            out[k] = base[k] + raw + self.effects_[imt]["bias"]
+            allowance = self.effects_[imt].get("mag_allowance")
+            if allowance is not None:
+                mags = pd.to_numeric(table["mag"]).to_numpy(dtype=float) if mags is None else mags
+                out[k] -= allowance_at(allowance, mags)
+        return out
+
+    def _anchored(self, rows: pd.DataFrame, names: list[str]) -> np.ndarray:
+        """ln mean of rows outside the training box under ``extrapolation="base"`` (:mod:`gmlearn.gmpe.anchor`)."""
+        anchor = self.anchor_
+        clamped = anchor.clamp(rows)
+        delta = self._learned(clamped, names) - anchor.ensemble.predict(clamped, names).mean
+        return anchor.combine(anchor.ensemble.predict(rows, names).mean, delta, rows)

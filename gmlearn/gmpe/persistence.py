@@ -46,6 +46,8 @@ __all__ = [
 MODEL_FORMAT = "gmlearn-model"
 MODEL_FORMAT_VERSION = 1
 _EFFECT_KEYS = ("bias", "tau", "phi", "phi_ss", "phi_s2s", "sigma_from", "tau_train", "phi_train", "phi_ss_train", "rounds")
+#: Per-IMT entries of newer models (the scale of the epistemic term outside the training domain).
+_OPTIONAL_EFFECT_KEYS = ("epistemic", "mag_allowance")
 #: Largest ``metadata.json`` read (bytes); larger files are refused before parsing.
 MAX_METADATA_BYTES = 16 * 2**20
 #: Largest data file of a model folder (bytes).
@@ -68,6 +70,8 @@ METADATA_SCHEMA: dict[str, tuple[type, bool]] = {
     "training": (dict, False),
     "metrics": (dict, False),
     "tectonic_region_type": (str, False),
+    "anchor": (dict, False),
+    "domain": (dict, False),
 }
 _HEX = re.compile(r"^[0-9a-f]{64}$")
 
@@ -90,7 +94,7 @@ def _save_reference(model: Any, path: Path, overwrite: bool, key: str | bytes | 
         "format_version": MODEL_FORMAT_VERSION,
         "gmlearn_version": __version__,
         "class": "OpenQuakeGMPE",
-        "params": _jsonable(model.get_params()),
+        "params": _jsonable(model.get_params(deep=False)),
         "imts": [],
         "supported_imts": model.supported_imts,
         "required_features": list(model.required_features),
@@ -208,12 +212,13 @@ def save_model(
             "format_version": MODEL_FORMAT_VERSION,
             "gmlearn_version": __version__,
             "class": name,
-            "params": _jsonable(model.get_params()),
+            "params": _jsonable(model.get_params(deep=False)),
             "imts": list(model.imts_),
             "features": list(model.features),
             "required_features": list(model.required_features),
             "ranges": _jsonable(model.ranges_),
-            "effects": {imt: {k: _jsonable(model.effects_[imt][k]) for k in _EFFECT_KEYS} for imt in model.imts_},
+            "effects": {imt: {k: _jsonable(model.effects_[imt][k]) for k in (*_EFFECT_KEYS, *_OPTIONAL_EFFECT_KEYS)
+                              if k in model.effects_[imt]} for imt in model.imts_},
             "training": {"content_hash": training_hash},
             **_trt(model),
             "metrics": _jsonable(dict(metrics or {})),
@@ -280,7 +285,10 @@ def _check_effects(meta_file: Path | str, meta: dict[str, Any]) -> None:
         eff = meta["effects"].get(imt)
         if not isinstance(eff, dict):
             raise _bad(meta_file, f"effects.{imt}", "an object of variance components", eff)
-        for key in _EFFECT_KEYS:
+        allowance = eff.get("mag_allowance")
+        if allowance is not None and not _is_allowance(allowance):
+            raise _bad(meta_file, f"effects.{imt}.mag_allowance", "[magnitudes, allowances]: two equal-length lists of finite numbers", allowance)
+        for key in (*_EFFECT_KEYS, *(k for k in ("epistemic",) if k in eff)):
             value = eff.get(key)
             if key == "sigma_from":
                 ok = isinstance(value, str)
@@ -291,6 +299,17 @@ def _check_effects(meta_file: Path | str, meta: dict[str, Any]) -> None:
             if not ok:
                 want = {"sigma_from": "a string", "rounds": "a positive integer"}.get(key, "a finite number")
                 raise _bad(meta_file, f"effects.{imt}.{key}", want, value)
+
+
+def _is_allowance(value: Any) -> bool:
+    """``[magnitudes, allowances]``: two equal-length lists of finite numbers, magnitudes increasing."""
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, list) for v in value)):
+        return False
+    if len(value[0]) != len(value[1]) or not 2 <= len(value[0]) <= 1000:
+        return False
+    if not all(_is_number(v) and np.isfinite(v) for v in [*value[0], *value[1]]):
+        return False
+    return bool(np.all(np.diff(np.asarray(value[0], dtype=float)) > 0))
 
 
 def validate_metadata(meta: Any, source: Path | str = "metadata.json") -> dict[str, Any]:
@@ -499,6 +518,7 @@ def load_model(path: str | os.PathLike[str], *, key: str | bytes | None = None) 
     model.imts_ = list(meta["imts"])
     model.ranges_ = {k: [float(v[0]), float(v[1])] for k, v in meta["ranges"].items()}
     model.tectonic_region_type_ = meta.get("tectonic_region_type")
+    _restore_domain(model, meta, path)
     model.n_features_in_ = len(model.features)
     model.metadata_ = meta
     return model
@@ -511,10 +531,30 @@ def load_model(path: str | os.PathLike[str], *, key: str | bytes | None = None) 
 # The XGBoost path above does not use these hooks.
 
 
-def _trt(model: Any) -> dict[str, str]:
-    """``tectonic_region_type`` of the training data (OpenQuake's name), when it was one region."""
+def _trt(model: Any) -> dict[str, Any]:
+    """``tectonic_region_type`` of the training data (OpenQuake's name), when it was one region,
+    and the physics anchor and training domain of models that have them."""
     trt = getattr(model, "tectonic_region_type_", None)
-    return {"tectonic_region_type": str(trt)} if trt else {}
+    out: dict[str, Any] = {"tectonic_region_type": str(trt)} if trt else {}
+    for key in ("anchor", "domain"):
+        value = getattr(model, f"{key}_", None)
+        if value is not None:
+            out[key] = _jsonable(value.to_dict())
+    return out
+
+
+def _restore_domain(model: Any, meta: dict[str, Any], source: Path) -> None:
+    """Set ``anchor_`` and ``domain_`` from metadata (models saved before them keep neither)."""
+    from gmlearn.gmpe.anchor import PhysicsAnchor
+    from gmlearn.gmpe.domain import TrainingDomain
+
+    try:
+        if "anchor" in meta:
+            model.anchor_ = PhysicsAnchor.from_dict(meta["anchor"])
+        if "domain" in meta:
+            model.domain_ = TrainingDomain.from_dict(meta["domain"])
+    except ValueError as exc:
+        raise ModelError(f"{source}: {exc}") from None
 
 
 def _hook_metadata(model: Any, tmp: Path, training_hash: str | None, metrics: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -526,7 +566,7 @@ def _hook_metadata(model: Any, tmp: Path, training_hash: str | None, metrics: Ma
         "format_version": MODEL_FORMAT_VERSION,
         "gmlearn_version": __version__,
         "class": type(model).__name__,
-        "params": _jsonable(model.get_params()),
+        "params": _jsonable(model.get_params(deep=False)),
         "imts": list(model.imts_),
         "features": list(model.features),
         "required_features": list(model.required_features),
@@ -546,6 +586,7 @@ def _hook_load(model: Any, path: Path, meta: dict[str, Any]) -> Any:
     model.imts_ = list(meta["imts"])
     model.ranges_ = {k: [float(v[0]), float(v[1])] for k, v in meta["ranges"].items()}
     model.tectonic_region_type_ = meta.get("tectonic_region_type")
+    _restore_domain(model, meta, path)
     model.n_features_in_ = len(model.features)
     model.metadata_ = meta
     return model

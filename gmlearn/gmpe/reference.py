@@ -14,11 +14,28 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from gmlearn.exceptions import ModelError
+from gmlearn.exceptions import MissingColumnError, ModelError
 from gmlearn.gmpe.base import GroundMotionModel, as_imts, check_features
 from gmlearn.gmpe.prediction import Prediction
 
-__all__ = ["OpenQuakeGMPE", "available_gsims"]
+__all__ = ["OpenQuakeGMPE", "available_gsims", "GSIM_LABELS", "resolve_gsim"]
+
+#: Short labels accepted wherever a GMPE is named, in the API and the CLI alike.
+GSIM_LABELS: dict[str, str] = {
+    "ASK14": "AbrahamsonEtAl2014",
+    "BSSA14": "BooreEtAl2014",
+    "CB14": "CampbellBozorgnia2014",
+    "CY14": "ChiouYoungs2014",
+    "Bradley2013": "Bradley2013",
+    "BCHydro-interface": "AbrahamsonEtAl2015SInter",
+    "BCHydro-slab": "AbrahamsonEtAl2015SSlab",
+}
+
+
+def resolve_gsim(name: str) -> str:
+    """OpenQuake class name of a label (``"CB14"``) or of a class name (returned as is)."""
+    key = str(name).strip()
+    return GSIM_LABELS.get(key, key)
 
 
 def available_gsims() -> list[str]:
@@ -32,6 +49,7 @@ def _build(gsim: str, kwargs: dict[str, Any]):  # noqa: ANN202 - OpenQuake GSIM 
     from openquake.hazardlib.gsim import get_available_gsims
 
     registry = get_available_gsims()
+    gsim = resolve_gsim(gsim)
     if gsim not in registry:
         import difflib
 
@@ -51,9 +69,18 @@ class OpenQuakeGMPE(GroundMotionModel):
     Parameters
     ----------
     gsim
-        Class name in OpenQuake's registry, e.g. ``"BooreEtAl2014"``.
+        Class name in OpenQuake's registry, e.g. ``"BooreEtAl2014"``, or a
+        label of :data:`GSIM_LABELS` (``"CB14"``).
     **gsim_kwargs
         Arguments of that GSIM (e.g. ``region="CHN"``).
+
+    Notes
+    -----
+    As every scikit-learn estimator, the constructor only stores its
+    arguments: the GSIM is built (and an unknown name or a bad argument
+    raises :class:`~gmlearn.exceptions.ModelError`) on first use, by
+    ``fit``, ``predict`` or ``required_features``. A published model needs no
+    fit: ``fit`` records the IMTs that ``predict(X)`` then predicts.
 
     Examples
     --------
@@ -64,13 +91,34 @@ class OpenQuakeGMPE(GroundMotionModel):
     """
 
     def __init__(self, gsim: str = "BooreEtAl2014", **gsim_kwargs: Any) -> None:
-        self.gsim = gsim
+        self.gsim = resolve_gsim(gsim)
         self.gsim_kwargs = gsim_kwargs
-        self._gsim = _build(gsim, gsim_kwargs)
+
+    @property
+    def _gsim(self):  # noqa: ANN202 - OpenQuake GSIM instance
+        """The OpenQuake GSIM, built on first use (and again after :meth:`set_params`)."""
+        key = (self.gsim, repr(sorted(self.gsim_kwargs.items())))
+        cache = self.__dict__.get("_gsim_cache")
+        if cache is None or cache[0] != key:
+            cache = (key, _build(self.gsim, dict(self.gsim_kwargs)))
+            self.__dict__["_gsim_cache"] = cache
+        return cache[1]
 
     def get_params(self, deep: bool = True) -> dict:  # noqa: ARG002
-        """Constructor arguments."""
+        """Constructor arguments: ``gsim`` and the GSIM's own keyword arguments."""
         return {"gsim": self.gsim, **self.gsim_kwargs}
+
+    def _needs_fit(self) -> bool:
+        """A published GMPE predicts without being fitted."""
+        return False
+
+    def set_params(self, **params: Any) -> "OpenQuakeGMPE":
+        """Set ``gsim`` or any GSIM argument (a new name becomes a GSIM argument); return ``self``."""
+        if "gsim" in params:
+            self.gsim = params.pop("gsim")
+        self.gsim_kwargs = {**self.gsim_kwargs, **params}
+        self.__dict__.pop("_gsim_cache", None)
+        return self
 
     @property
     def required_features(self) -> tuple[str, ...]:  # type: ignore[override]
@@ -83,23 +131,37 @@ class OpenQuakeGMPE(GroundMotionModel):
         """IMT families the GSIM is defined for (``PGA``, ``PGV``, ``SA``)."""
         return sorted(i.__name__ for i in self._gsim.DEFINED_FOR_INTENSITY_MEASURE_TYPES)
 
-    def fit(self, table: pd.DataFrame, imts: str | Iterable[str]) -> "OpenQuakeGMPE":  # noqa: ARG002
-        """Published models are not refitted; returns ``self`` (for CV loops)."""
+    def fit(self, table: pd.DataFrame, imts: str | Iterable[str]) -> "OpenQuakeGMPE":
+        """Published models are not refitted: checks the GSIM name, records ``imts_`` (what ``predict(X)`` predicts), returns ``self``."""
+        self._gsim  # noqa: B018 - builds the GSIM: an unknown name or a bad argument raises ModelError here
+        self.imts_ = as_imts(imts)
+        self.n_features_in_ = len(self.required_features)
         return self
+
+    def _check_imts(self, names: list[str]) -> None:
+        families = set(self.supported_imts)
+        unsupported = [i for i in names if i.split("(")[0] not in families]
+        if unsupported:
+            msg = f"{self.gsim} is not defined for {unsupported}; it supports {sorted(families)}."
+            raise ModelError(msg)
 
     def context(self, table: pd.DataFrame) -> np.recarray:
         """Build the OpenQuake context array for ``table`` (the input is not modified)."""
         required = self.required_features
-        check_features(table, required, model=f"OpenQuakeGMPE({self.gsim!r})")
+        flags = ("vs30measured", "backarc")  # boolean site parameters
+        check_features(table, [r for r in required if r != "backarc"], model=f"OpenQuakeGMPE({self.gsim!r})")
+        if "backarc" in required and "backarc" not in table:
+            msg = f"OpenQuakeGMPE({self.gsim!r}) requires column(s) ['backarc']; the table has {list(map(str, table.columns))}."
+            raise MissingColumnError(msg)
         n = len(table)
-        dtype = [(name, bool if name == "vs30measured" else float) for name in required]
+        dtype = [(name, bool if name in flags else float) for name in required]
         for extra in ("occurrence_rate", "sids"):
             if extra not in required:
                 dtype.append((extra, np.uint32 if extra == "sids" else float))
         ctx = np.recarray(n, dtype=dtype)
         for name in required:
             values = table[name]
-            if name == "vs30measured":
+            if name in flags:
                 ctx[name] = values.astype(bool).to_numpy()
             else:
                 ctx[name] = pd.to_numeric(values).to_numpy(dtype=float)
@@ -121,11 +183,7 @@ class OpenQuakeGMPE(GroundMotionModel):
         from openquake.hazardlib.contexts import get_mean_stds
 
         names = as_imts(imts)
-        families = set(self.supported_imts)
-        unsupported = [i for i in names if i.split("(")[0] not in families]
-        if unsupported:
-            msg = f"{self.gsim} is not defined for {unsupported}; it supports {sorted(families)}."
-            raise ModelError(msg)
+        self._check_imts(names)
         if len(table) == 0:
             empty = np.zeros((len(names), 0))
             return Prediction(tuple(names), empty, empty, empty, empty)

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["GMLearnGSIM", "HazardResult", "check_job", "data_dir", "epistemic_branches", "export_table", "pack_model",
+__all__ = ["GMLearnGSIM", "HazardResult", "check_job", "data_dir", "epistemic_branches", "example_dir", "export_table",
+           "pack_model",
            "read_result", "run", "write_epistemic_logic_tree", "write_gsim_logic_tree"]
 
 _NAMES = {
@@ -28,6 +29,7 @@ _NAMES = {
     "data_dir": "gmlearn.hazard.archive",
     "pack_model": "gmlearn.hazard.archive",
     "export_table": "gmlearn.hazard.table",
+    "example_dir": "gmlearn.hazard.examples",
     "epistemic_branches": "gmlearn.hazard.branches",
     "write_epistemic_logic_tree": "gmlearn.hazard.branches",
     "write_gsim_logic_tree": "gmlearn.hazard.branches",

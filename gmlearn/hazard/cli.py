@@ -18,6 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from gmlearn.cli_errors import fail
+
 app = typer.Typer(
     help="Seismic hazard with OpenQuake: run jobs whose logic trees use saved gmlearn models ([GMLearnGSIM]).",
     no_args_is_help=True,
@@ -27,9 +29,14 @@ app = typer.Typer(
 console = Console(stderr=True)
 
 
-def _fail(exc: BaseException) -> None:
-    console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
-    raise typer.Exit(code=2)
+_fail = fail
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output that gmlearn wrote (never an input or a foreign folder).")]
+
+
+def _check_file(path: Path, overwrite: bool, inputs: list[Path], suffixes: list[str]) -> None:
+    from gmlearn.outputs import check_output
+
+    check_output(path, overwrite=overwrite, kind="file", inputs=inputs, suffixes=suffixes)
 
 
 def _param(items: list[str], option: str = "--param", example: str = "region_grid_spacing=20") -> dict[str, str]:
@@ -57,44 +64,59 @@ def _summary(result: Any) -> Table:
 @app.command("run")
 def run(
     job_ini: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="OpenQuake job file (job.ini).")],
-    export: Annotated[Path | None, typer.Option("--export", "-e", help="Folder for CSV tables and PNG plots.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder for CSV tables and PNG plots (replaced whole).")] = None,
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Override a job parameter: name=value (repeatable).")] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Job database and datastore folder (default $GMLEARN_DATA_DIR/hazard or ~/.gmlearn/hazard).")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Private job database and datastore folder (default: OpenQuake's own, ~/oqdata, seen by oq engine --lhc and oq export; $GMLEARN_DATA_DIR/hazard when that is set).")] = None,
     distribute: Annotated[str | None, typer.Option(help="OpenQuake distribution: no | processpool (default: OQ_DISTRIBUTE).")] = None,
     plots: Annotated[bool, typer.Option(help="Write PNG plots with the CSV files.")] = True,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print OpenQuake's log.")] = False,
+    overwrite: Overwrite = False,
+    export: Annotated[Path | None, typer.Option("--export", "-e", hidden=True)] = None,  # older spelling of --out
 ) -> None:
-    """Run a classical, scenario or event-based job in process and export its results."""
+    """Run a classical, scenario, event-based or disaggregation job in process and export its results."""
+    import contextlib
+
     from gmlearn.exceptions import GMLearnError
     from gmlearn.hazard.runner import run as run_job
+    from gmlearn.outputs import check_output, final_path, output_folder
 
     try:
+        if out is not None and export is not None:
+            raise ValueError("Give --out once (--export is its older spelling).")
+        out = out if out is not None else export
+        inputs = [job_ini, data_dir]
+        if out is not None:
+            check_output(out, overwrite=overwrite, kind="folder", inputs=inputs)
         params = _param(param or [])
-        with console.status(f"running {job_ini}") as status:
+        folder = output_folder(out, overwrite=overwrite, inputs=inputs, command="hazard run") if out is not None \
+            else contextlib.nullcontext(None)
+        with console.status(f"running {job_ini}") as status, folder as tmp:
 
             def _progress(message: str) -> None:
                 status.update(f"{job_ini.name}: {message[:100]}")
 
-            result = run_job(job_ini, export_dir=export, data_dir=data_dir, params=params, plots=plots,
+            result = run_job(job_ini, export_dir=tmp, data_dir=data_dir, params=params, plots=plots,
                              distribute=distribute, progress=None if verbose else _progress, verbose=verbose)
-    except (GMLearnError, ValueError, KeyError, FileNotFoundError, OSError) as exc:
+    except (GMLearnError, ValueError, KeyError, OSError) as exc:
         _fail(exc)
-        return
     Console().print(_summary(result))
     for path in result.exported:
-        console.print(f"[green]wrote[/] {path}")
+        console.print(f"[green]wrote[/] {final_path(path, tmp, out) if tmp is not None else path}")
 
 
 @app.command("pack")
 def pack(
     folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Model folder written by save_model / gmlearn train.")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Archive path (default <folder>.zip).")] = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Zip a saved model folder into one file for model_file in a logic tree."""
     from gmlearn.exceptions import GMLearnError
     from gmlearn.hazard.archive import pack_model
 
     try:
+        target = out if out is not None else folder.with_name(folder.name + ".zip")
+        _check_file(target, overwrite, [folder], [".zip"])
         path = pack_model(folder, out)
     except (GMLearnError, OSError) as exc:
         _fail(exc)
@@ -127,7 +149,7 @@ def export_table(
     metric: Annotated[str, typer.Option(help="Distance of the table: rrup, rjb, rhypo or repi.")] = "rrup",
     vs30: Annotated[float, typer.Option(help="The one site's vs30 (m/s) every cell is computed for.")] = 760.0,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Fix another column: name=value (repeatable), e.g. rake=90.")] = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """Write an OpenQuake GMPETable HDF5 (median and total sigma over magnitude x one distance).
 
@@ -145,11 +167,13 @@ def export_table(
     except ValueError as exc:
         _fail(ValueError(f"--set values must be numbers ({exc})."))
         return
+    mag_nodes, distance_nodes = _floats(mags, "--mags"), _floats(distances, "--distances")
     try:
+        _check_file(out, overwrite, [model_file], [".hdf5", ".h5", ".hdf"])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             path = write_table(model_file, out, imts=[i.strip() for i in imts.split(",")] if imts else None,
-                               mags=_floats(mags, "--mags"), distances=_floats(distances, "--distances"),
+                               mags=mag_nodes, distances=distance_nodes,
                                metric=metric, vs30=vs30, fixed=fixed, overwrite=overwrite)
     except (GMLearnError, OSError) as exc:
         _fail(exc)
@@ -166,12 +190,14 @@ def branches(
     out: Annotated[Path, typer.Option("--out", "-o", help="gsim logic-tree XML to write.")],
     n: Annotated[int, typer.Option("--n", "-n", help="Number of epistemic branches (Gauss-Hermite points, 1-9).")] = 3,
     trt: Annotated[str | None, typer.Option(help="Tectonic region type of the branch set (default: the model's).")] = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Write a gsim logic tree with a Bayesian model's epistemic uncertainty as n weighted branches."""
     from gmlearn.exceptions import GMLearnError
     from gmlearn.hazard.branches import epistemic_branches, write_epistemic_logic_tree
 
     try:
+        _check_file(out, overwrite, [model_file], [".xml"])
         path = write_epistemic_logic_tree(model_file, out, n=n, trt=trt)
         points = epistemic_branches(n)
     except (GMLearnError, OSError) as exc:

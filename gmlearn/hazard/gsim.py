@@ -331,18 +331,26 @@ def check_epistemic(model_file: str | os.PathLike[str], epistemic_z: float | Non
         raise ModelError(msg)
 
 
-def _predict(model_file: str, ctx: np.recarray, imts: list[Any], epistemic_z: float | None = None) -> Any:
+def _predict(model_file: str, ctx: np.recarray, imts: list[Any], epistemic_z: float | None = None,
+             extrapolation: str | None = None) -> Any:
     spec = model_spec(model_file)
     names = [im.string for im in imts]
     check_imts(spec, names)
     model = cached_model(model_file)
     table = context_table(ctx, spec.features)
+    policy = getattr(model, "extrapolation", None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", OutOfRangeWarning)
-        if epistemic_z is None:
-            pred = model.predict(table, [imt_string(n) for n in names])
-        else:
-            pred = model.predict_branch(table, [imt_string(n) for n in names], z=float(epistemic_z))
+        try:
+            if extrapolation is not None and policy is not None:
+                model.extrapolation = extrapolation
+            if epistemic_z is None:
+                pred = model.predict(table, [imt_string(n) for n in names])
+            else:
+                pred = model.predict_branch(table, [imt_string(n) for n in names], z=float(epistemic_z))
+        finally:
+            if policy is not None:
+                model.extrapolation = policy
     for w in caught:
         if not issubclass(w.category, OutOfRangeWarning):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
@@ -355,10 +363,10 @@ def _predict(model_file: str, ctx: np.recarray, imts: list[Any], epistemic_z: fl
 
 
 def _fill(model_file: str, ctx: np.recarray, imts: list[Any], mean: np.ndarray, sig: np.ndarray,
-          tau: np.ndarray, phi: np.ndarray, epistemic_z: float | None = None) -> None:
+          tau: np.ndarray, phi: np.ndarray, epistemic_z: float | None = None, extrapolation: str | None = None) -> None:
     if len(ctx) == 0:
         return
-    pred = _predict(model_file, ctx, imts, epistemic_z)
+    pred = _predict(model_file, ctx, imts, epistemic_z, extrapolation)
     mean[:] = pred.mean
     sig[:] = pred.sigma
     tau[:] = pred.tau
@@ -378,6 +386,10 @@ class GMLearnGSIM(GMPE):
         epistemic standard deviations (sigma is then aleatory only). Written
         by :func:`gmlearn.hazard.write_epistemic_logic_tree`; leave unset for
         the posterior predictive (epistemic variance inside sigma).
+    extrapolation
+        ``"base"``, ``"warn"`` or ``"raise"``: the model's policy outside its
+        training domain (:mod:`gmlearn.gmpe.anchor`) for this branch; unset keeps
+        the policy saved with the model (``"base"`` by default).
 
     Raises
     ------
@@ -396,10 +408,15 @@ class GMLearnGSIM(GMPE):
     REQUIRES_RUPTURE_PARAMETERS = {"mag"}
     REQUIRES_DISTANCES = {"rrup"}
 
-    def __init__(self, model_file: str, epistemic_z: float | None = None) -> None:
+    def __init__(self, model_file: str, epistemic_z: float | None = None, extrapolation: str | None = None) -> None:
         folder = prepare_model(model_file)
         spec = model_spec(folder)
         check_epistemic(folder, epistemic_z)
+        if extrapolation is not None:
+            from gmlearn.gmpe.anchor import check_policy
+
+            check_policy(extrapolation, "GMLearnGSIM")
+        self.extrapolation = extrapolation
         self.model_folder = spec.folder
         self.epistemic_z = None if epistemic_z is None else float(epistemic_z)
         self.DEFINED_FOR_TECTONIC_REGION_TYPE = spec.trt
@@ -411,4 +428,4 @@ class GMLearnGSIM(GMPE):
 
     def compute(self, ctx: np.recarray, imts, mean, sig, tau, phi) -> None:  # noqa: ANN001 - OpenQuake's signature
         """Fill ln mean, total sigma, tau and phi, each (M, N), for the N context rows."""
-        _fill(self.model_folder, ctx, imts, mean, sig, tau, phi, self.epistemic_z)
+        _fill(self.model_folder, ctx, imts, mean, sig, tau, phi, self.epistemic_z, self.extrapolation)

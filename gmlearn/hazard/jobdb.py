@@ -1,11 +1,18 @@
-"""A local sqlite job database for in-process OpenQuake runs (no DbServer, no network).
+"""The sqlite job database of in-process OpenQuake runs (no DbServer, no network).
 
 OpenQuake's ``logs.dbcmd`` talks to its database directly, without a server,
 when ``OQ_DATABASE``/``dbserver.host`` is ``127.0.0.1`` and the user is not
-``openquake`` (the default of a pip install). :func:`job_database` points that
-direct connection (``openquake.commonlib.dbapi.db``) and the datastore folder
-(``OQ_DATADIR``) at a gmlearn folder for the duration of a run, creates the
-schema on first use, and restores OpenQuake's settings afterwards.
+``openquake`` (the default of a pip install). :func:`job_database` uses that
+direct connection (``openquake.commonlib.dbapi.db``):
+
+- with no folder, OpenQuake's own database (``[dbserver] file`` of
+  ``openquake.cfg``, ``~/oqdata/db.sqlite3`` by default) and datastore folder
+  (``OQ_DATADIR`` or ``~/oqdata``), so ``oq engine --lhc``, ``oq export`` and
+  the WebUI see the runs and calculation ids never clash with OpenQuake's;
+- with a folder, ``folder/db.sqlite3`` and ``folder`` for the duration of a
+  run (isolated runs: tests, CI), restoring OpenQuake's settings afterwards.
+
+Either way the schema is created on first use.
 """
 
 from __future__ import annotations
@@ -28,8 +35,8 @@ class JobDatabaseError(GMLearnError, RuntimeError):
 
 
 @contextlib.contextmanager
-def job_database(folder: str | os.PathLike[str]) -> Iterator[Path]:
-    """Use ``folder/db.sqlite3`` as OpenQuake's job database and ``folder`` as its datastore folder.
+def job_database(folder: str | os.PathLike[str] | None = None) -> Iterator[Path]:
+    """Use OpenQuake's own job database, or ``folder/db.sqlite3`` and ``folder`` as its datastore folder.
 
     Runs are serialised within a process (OpenQuake's database handle and
     ``OQ_DATADIR`` are process-global).
@@ -37,7 +44,7 @@ def job_database(folder: str | os.PathLike[str]) -> Iterator[Path]:
     Yields
     ------
     pathlib.Path
-        The folder.
+        The datastore folder.
 
     Raises
     ------
@@ -56,9 +63,19 @@ def job_database(folder: str | os.PathLike[str]) -> Iterator[Path]:
                "jobs in process with a local sqlite file. Unset OQ_DATABASE (or set it to 127.0.0.1) and run as "
                "another user, or use `oq engine --run` with the server.")
         raise JobDatabaseError(msg)
+    db = dbapi.db
+    if folder is None:
+        from openquake.commonlib.logs import get_datadir
+
+        with _RUN_LOCK:
+            Path(db.args[0]).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            datadir = Path(get_datadir())
+            datadir.mkdir(parents=True, exist_ok=True)
+            _ensure_schema(db)
+            yield datadir
+        return
     folder = Path(folder).expanduser().absolute()
     folder.mkdir(parents=True, exist_ok=True)
-    db = dbapi.db
     with _RUN_LOCK:
         saved = (db.args, db.local, os.environ.get("OQ_DATADIR"))
         db.args = (str(folder / "db.sqlite3"), *db.args[1:])

@@ -12,6 +12,16 @@ Every table is long ("tidy") and uses OpenQuake's IMT strings:
   spectra (PGA at period 0).
 * ``gmfs``: ``event_id, rlz_id, site_id, lon, lat`` and one column per IMT
   (ground-motion values, g or cm/s).
+* ``disaggregation``: ``site_id, lon, lat, kind, output, imt, poe`` then the
+  bin centres of the output's dimensions (``mag``, ``dist`` km, ``eps``,
+  ``bin_lon``, ``bin_lat``, ``trt``; NaN or empty where the output does not
+  split by it) and ``prob``, the probability of exceedance contributed by the
+  bin, for each disaggregation output (``Mag``, ``Mag_Dist_Eps`` ...) and
+  target ``poe`` (``poes_disagg``).
+* ``conditional_spectra``: ``site_id, lon, lat, kind, poe, period, median,
+  sigma_ln`` — conditional spectrum (OpenQuake's ``postproc_func =
+  conditional_spectrum.main``) conditioned on ``imt_ref`` at each ``poe``:
+  median (g) and standard deviation of ln SA.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,14 +49,14 @@ class HazardResult:
     Attributes
     ----------
     calc_id
-        OpenQuake calculation id (in gmlearn's local job database).
+        OpenQuake calculation id (in the job database the run used: OpenQuake's own by default).
     calculation_mode
         ``classical``, ``scenario``, ``event_based`` ...
     datastore
         Path of the calculation's HDF5 datastore.
     sites
         ``site_id, lon, lat`` and the site parameters OpenQuake kept.
-    hazard_curves, hazard_maps, uhs, gmfs
+    hazard_curves, hazard_maps, uhs, gmfs, disaggregation, conditional_spectra
         See the module docstring; ``None`` when the job did not produce them.
     investigation_time
         Years the probabilities of exceedance refer to (classical, event-based).
@@ -69,6 +80,8 @@ class HazardResult:
     hazard_maps: pd.DataFrame | None = None
     uhs: pd.DataFrame | None = None
     gmfs: pd.DataFrame | None = None
+    disaggregation: pd.DataFrame | None = None
+    conditional_spectra: pd.DataFrame | None = None
     investigation_time: float | None = None
     timings: dict[str, float] = field(default_factory=dict)
     performance: pd.DataFrame | None = None
@@ -77,7 +90,8 @@ class HazardResult:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The non-empty output tables by name."""
         named = {"sites": self.sites, "hazard_curves": self.hazard_curves, "hazard_maps": self.hazard_maps,
-                 "uhs": self.uhs, "gmfs": self.gmfs}
+                 "uhs": self.uhs, "gmfs": self.gmfs, "disaggregation": self.disaggregation,
+                 "conditional_spectra": self.conditional_spectra}
         return {k: v for k, v in named.items() if v is not None and len(v)}
 
     def export(self, folder: str | os.PathLike[str], *, plots: bool = True) -> list[Path]:
@@ -179,6 +193,71 @@ def _gmfs(ds, sites: pd.DataFrame) -> pd.DataFrame | None:  # noqa: ANN001
     return out.sort_values(["event_id", "site_id"], kind="stable").reset_index(drop=True)
 
 
+_DISAGG_COLUMNS = {"Mag": "mag", "Dist": "dist", "Eps": "eps", "Lon": "bin_lon", "Lat": "bin_lat", "TRT": "trt"}
+
+
+def _z_labels(ds, oq, key: str, site: int) -> list[str]:  # noqa: ANN001
+    if key.endswith("-stats"):
+        return [str(s) for s in oq.hazard_stats()]
+    return [f"rlz-{int(r):03d}" for r in ds["best_rlzs"][site]]
+
+
+def _disagg(ds, oq, sites: pd.DataFrame) -> pd.DataFrame | None:  # noqa: ANN001
+    """Long table of every disaggregation output (see the module docstring)."""
+    if "disagg-bins" not in ds:
+        return None
+    bins = ds["disagg-bins"]
+    imts, poes = list(oq.imtls), [float(p) for p in (oq.poes_disagg or oq.poes)]
+    frames = []
+    for key in [k for k in ("disagg-stats", "disagg-rlzs") if k in ds]:
+        for output in ds[key]:
+            arr = ds[key][output][()]
+            dims = [d.decode() if isinstance(d, bytes) else str(d) for d in ds.get_attrs(f"{key}/{output}")["shape_descr"]]
+            for n, site_id in enumerate(sites["site_id"].to_numpy()):
+                axes: list[list[Any]] = []
+                for dim, size in zip(dims[1:], arr.shape[1:]):
+                    if dim == "imt":
+                        axes.append(imts[:size])
+                    elif dim == "poe":
+                        axes.append(poes[:size])
+                    elif dim == "Z":
+                        axes.append(_z_labels(ds, oq, key, n)[:size])
+                    elif dim == "TRT":
+                        axes.append([t.decode() if isinstance(t, bytes) else str(t) for t in bins["TRT"][()]][:size])
+                    else:
+                        edges = np.asarray(bins[dim][()], dtype=float)
+                        edges = edges[n] if edges.ndim == 2 else edges  # Lon, Lat: per site
+                        axes.append(list((edges[:-1] + edges[1:]) / 2)[:size])
+                index = pd.MultiIndex.from_product(axes, names=dims[1:])
+                frame = index.to_frame(index=False).rename(columns={"Z": "kind", **_DISAGG_COLUMNS})
+                frame["prob"] = arr[n].reshape(-1)
+                frame.insert(0, "output", output)
+                frame.insert(0, "lat", float(sites["lat"].iloc[n]))
+                frame.insert(0, "lon", float(sites["lon"].iloc[n]))
+                frame.insert(0, "site_id", int(site_id))
+                frames.append(frame)
+    if not frames:
+        return None
+    out = pd.concat(frames, ignore_index=True)
+    cols = ["site_id", "lon", "lat", "kind", "output", "imt", "poe",
+            *[c for c in _DISAGG_COLUMNS.values() if c in out.columns], "prob"]
+    return out[cols]
+
+
+def _conditional_spectra(ds, sites: pd.DataFrame) -> pd.DataFrame | None:  # noqa: ANN001
+    frames = []
+    for key in [k for k in ("cs-stats", "cs-rlzs") if k in ds]:
+        df = ds[key].to_dframe(skip_zeros=False)
+        kind = df["stat"].astype(str) if "stat" in df else df["rlz"].map(lambda r: f"rlz-{int(r):03d}")
+        loc = sites.set_index("site_id")
+        frames.append(pd.DataFrame({
+            "site_id": df["site_id"].astype(int).to_numpy(), "lon": loc["lon"].reindex(df["site_id"]).to_numpy(),
+            "lat": loc["lat"].reindex(df["site_id"]).to_numpy(), "kind": kind.to_numpy(),
+            "poe": df["poe"].astype(float).to_numpy(), "period": df["period"].astype(float).to_numpy(),
+            "median": df["mea"].astype(float).to_numpy(), "sigma_ln": df["std"].astype(float).to_numpy()}))
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
 def _performance(ds) -> pd.DataFrame:  # noqa: ANN001
     perf = ds.read_df("performance_data")
     perf["operation"] = perf["operation"].map(lambda b: b.decode() if isinstance(b, bytes) else str(b))
@@ -212,6 +291,8 @@ def read_result(path: str | os.PathLike[str], *, wall: float | None = None) -> H
             hazard_maps=maps,
             uhs=None if maps is None else uhs_from_maps(maps),
             gmfs=_gmfs(ds, sites),
+            disaggregation=_disagg(ds, oq, sites),
+            conditional_spectra=_conditional_spectra(ds, sites),
             investigation_time=float(oq.investigation_time) if oq.investigation_time else None,
             timings=timings,
             performance=perf,

@@ -1,11 +1,12 @@
 """Run an OpenQuake job in this process, with gmlearn's GSIM registered.
 
-``oq run`` starts a fresh interpreter that never imports gmlearn, so it cannot
-build ``[GMLearnGSIM]`` branches. :func:`run` imports the GSIM, points
-OpenQuake at a local sqlite job database (:mod:`gmlearn.hazard.jobdb`), checks
+Stock ``oq run`` also builds ``[GMLearnGSIM]`` branches once gmlearn is
+installed (the start-up hook ``_gmlearn_openquake``). :func:`run` adds what a
+notebook wants: it imports the GSIM, uses OpenQuake's own sqlite job database
+and datastore folder, or a private one (:mod:`gmlearn.hazard.jobdb`), checks
 the job's gmlearn models against the job before any computation, runs the
-calculator (classical, scenario, event-based ...) and reads the results into
-DataFrames (:class:`~gmlearn.hazard.results.HazardResult`).
+calculator (classical, scenario, event-based, disaggregation ...) and reads the
+results into DataFrames (:class:`~gmlearn.hazard.results.HazardResult`).
 """
 
 from __future__ import annotations
@@ -206,8 +207,11 @@ def run(
         Write the result tables as CSV and PNG figures here (see
         :meth:`HazardResult.export`). The job's own ``export_dir`` is ignored.
     data_dir
-        Folder of the sqlite job database and the datastores (default
-        :func:`gmlearn.hazard.archive.data_dir`).
+        Folder of a private sqlite job database and the datastores. Default:
+        OpenQuake's own database and datastore folder (``openquake.cfg``,
+        ``OQ_DATADIR``; ``~/oqdata``), so ``oq engine --lhc``, ``oq export``
+        and the WebUI list the run under an id from OpenQuake's sequence;
+        when ``GMLEARN_DATA_DIR`` is set, ``$GMLEARN_DATA_DIR/hazard``.
     params
         Job parameters overriding the file's (``{"region_grid_spacing": 20}``).
     plots
@@ -240,7 +244,12 @@ def run(
     from gmlearn.hazard.archive import data_dir as default_data_dir
     from gmlearn.hazard.jobdb import job_database
 
-    folder = Path(data_dir) if data_dir is not None else default_data_dir()
+    if data_dir is not None:
+        folder: Path | None = Path(data_dir)
+    elif os.environ.get("GMLEARN_DATA_DIR"):
+        folder = default_data_dir()
+    else:
+        folder = None  # OpenQuake's own database and datastore folder
     overrides = {str(k): str(v) for k, v in (params or {}).items()}
     with _environment({"OQ_DISTRIBUTE": distribute}), _logging(progress, verbose), job_database(folder):
         calc_path, wall = _execute(job, overrides, verbose)
@@ -266,6 +275,7 @@ def _execute(job: Path, overrides: dict[str, str], verbose: bool) -> tuple[str, 
         calc = base.calculators(oq, log.calc_id)
         with _job_errors(job):
             calc.run()
+        base.expose_outputs(calc.datastore)  # the outputs `oq engine --lo` and the WebUI list
     wall = time.perf_counter() - t0
     path = calc.datastore.filename
     calc.datastore.close()

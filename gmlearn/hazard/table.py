@@ -21,6 +21,16 @@ metric (:class:`openquake.hazardlib.gsim.gmpe_table.GMPETable`). A table is a
   log10(IML), linearly in distance on IML, and log-log in period; it clips
   magnitudes above the last node and sets IML to 1e-20 beyond the last
   distance. Station terms and epistemic (BNN) uncertainty are not exported.
+- **A single SA period.** OpenQuake's period interpolation needs two nodes
+  (with one it returns NaN and a classical job ends with zero curves), so a
+  lone period ``T`` is written as the flat axis ``[T, (1 + 1e-3) T]`` holding
+  the same values: OpenQuake then reads ``SA(T)`` exactly and refuses other
+  periods.
+
+Every table is read back through OpenQuake's ``GMPETable`` before it is
+published (:func:`check_table`): medians and sigmas must be finite and
+positive at every magnitude node, between nodes, and at distances inside the
+table, for every IMT written.
 
 Use the table only where those simplifications hold (a uniform site class,
 one style of faulting); otherwise run the model itself with
@@ -41,7 +51,7 @@ import pandas as pd
 from gmlearn.exceptions import ModelError
 from gmlearn.schema import imt_string
 
-__all__ = ["DEFAULT_DISTANCES", "DEFAULT_MAGS", "TABLE_METRICS", "export_table", "scenario_table"]
+__all__ = ["DEFAULT_DISTANCES", "DEFAULT_MAGS", "TABLE_METRICS", "check_table", "export_table", "scenario_table"]
 
 #: Magnitude nodes (Mw) of a table unless given.
 DEFAULT_MAGS: np.ndarray = np.round(np.arange(4.0, 8.51, 0.25), 2)
@@ -52,6 +62,8 @@ DEFAULT_DISTANCES: np.ndarray = np.array([0.0, 1.0, 2.0, 3.0, 5.0, 7.5, 10.0, 12
 #: Distance metrics a GMPETable can be indexed by.
 TABLE_METRICS: tuple[str, ...] = ("rrup", "rjb", "rhypo", "repi")
 _DEFAULT_HYPO_DEPTH = 10.0
+#: Relative offset of the twin node that makes a lone SA period a two-node axis.
+_LONE_PERIOD_STEP = 1e-3
 
 
 def _geometry(mag: np.ndarray, dist: np.ndarray, metric: str, fixed: Mapping[str, float]) -> dict[str, np.ndarray]:
@@ -238,9 +250,82 @@ def export_table(
                     g.create_dataset(name, data=np.exp(cube) if kind == "mean" else cube)
                 if sa:
                     cube = _cube(kind, sa)
+                    if len(periods) == 1:  # OpenQuake's period interpolation needs two nodes
+                        cube = np.concatenate([cube, cube], axis=1)
                     g.create_dataset("SA", data=np.exp(cube) if kind == "mean" else cube)
-                    g.create_dataset("T", data=np.asarray(periods))
+                    g.create_dataset("T", data=_period_axis(periods))
             for key, value in attrs.items():
                 fh.attrs[key] = value
 
-    return atomic_write_with(out, _write)
+    def _write_checked(tmp: Path) -> None:
+        _write(tmp)
+        try:
+            check_table(tmp, names)
+        except ModelError as exc:
+            msg = f"{str(exc).replace(str(tmp), str(out))} {out} was not written."
+            raise ModelError(msg) from exc
+
+    return atomic_write_with(out, _write_checked)
+
+
+def _period_axis(periods: list[float]) -> np.ndarray:
+    """The table's period nodes: the periods, or ``[T, (1 + 1e-3) T]`` for a lone period ``T``."""
+    if len(periods) == 1:
+        return np.array([periods[0], periods[0] * (1.0 + _LONE_PERIOD_STEP)])
+    return np.asarray(periods, dtype=float)
+
+
+def check_table(path: str | os.PathLike[str], imts: Sequence[str]) -> None:
+    """Read a GMPETable HDF5 through OpenQuake and check it gives usable ground motions.
+
+    For every IMT, OpenQuake's ``GMPETable.compute`` runs at each magnitude
+    node, at the mid-point between nodes, and at each distance node and
+    mid-point inside the table; medians must be finite and positive and
+    total sigma finite and non-negative.
+
+    Parameters
+    ----------
+    path
+        The HDF5 file.
+    imts
+        IMT strings the table must serve (``PGA``, ``PGV``, ``SA(T)``).
+
+    Raises
+    ------
+    ModelError
+        If OpenQuake cannot read the file or an IMT gives a non-finite value;
+        the message names the IMT, magnitude and distance.
+    """
+    import h5py
+    from openquake.hazardlib import imt as oq_imt
+    from openquake.hazardlib.gsim.gmpe_table import GMPETable
+
+    try:
+        gsim = GMPETable(gmpe_table=str(path))
+    except (OSError, KeyError, ValueError) as exc:
+        msg = f"OpenQuake cannot read the GMPETable {str(path)!r}: {exc}"
+        raise ModelError(msg) from exc
+    with h5py.File(path, "r") as fh:
+        metric = fh["Distances"].attrs["metric"]
+        metric = metric.decode() if isinstance(metric, bytes) else str(metric)
+    mags = np.round(np.asarray(gsim.m_w, dtype=float), 2)
+    mags = np.unique(np.round(np.concatenate([mags, (mags[:-1] + mags[1:]) / 2]), 2))
+    nodes = np.asarray(gsim.distances[:, 0, 0], dtype=float)
+    dists = np.concatenate([nodes, (nodes[:-1] + nodes[1:]) / 2])
+    imt_objs = [oq_imt.from_string(imt_string(i)) for i in imts]
+    n = len(dists)
+    for mag in mags:
+        ctx = np.rec.fromarrays([np.full(n, mag), dists], names=["mag", metric])
+        mean, sig, tau, phi = (np.zeros((len(imt_objs), n)) for _ in range(4))
+        try:
+            gsim.compute(ctx, imt_objs, mean, sig, tau, phi)
+        except ValueError as exc:
+            msg = f"OpenQuake's GMPETable fails on {str(path)!r} at M{mag:g}: {exc}"
+            raise ModelError(msg) from exc
+        for k, name in enumerate(imts):
+            bad = ~np.isfinite(mean[k]) | ~np.isfinite(sig[k]) | (sig[k] < 0)
+            if bad.any():
+                msg = (f"the GMPETable written to {str(path)!r} gives non-finite ground motion for {name} at M{mag:g}, "
+                       f"{metric}={dists[bad][0]:g} km (mean {mean[k][bad][0]}, sigma {sig[k][bad][0]}); the model "
+                       "predicts NaN or infinity there.")
+                raise ModelError(msg)

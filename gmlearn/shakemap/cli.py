@@ -1,4 +1,4 @@
-"""``gmlearn shakemap``: a scenario shakemap, conditioned on stations, written as netCDF, CSV, GeoJSON and PNG.
+"""``gmlearn shakemap``: a scenario shakemap, conditioned on stations, written as netCDF, CSV, GeoJSON, PNG and ShakeMap XML.
 
 The command parses options, shows progress and calls the public API
 (:func:`gmlearn.shakemap.compute_shakemap`, :meth:`ShakeMap.write`,
@@ -12,15 +12,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+
+from gmlearn.cli_errors import fail
 
 console = Console(stderr=True)
 
 
-def _fail(exc: BaseException) -> None:
-    console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
-    raise typer.Exit(code=2)
+_fail = fail
 
 
 def resolve_model(spec: str) -> Any:
@@ -30,8 +29,8 @@ def resolve_model(spec: str) -> Any:
         from gmlearn.gmpe.persistence import load_model
 
         return load_model(path)
-    from gmlearn.gmpe.reference import OpenQuakeGMPE
     from gmlearn.evaluation.yardstick import resolve_gmpes
+    from gmlearn.gmpe.reference import OpenQuakeGMPE
 
     return OpenQuakeGMPE(resolve_gmpes([spec])[spec])
 
@@ -56,9 +55,9 @@ def _default_box(rupture: Any, stations: Any, pad: float) -> tuple[float, float,
 
 def shakemap(
     rupture: Annotated[Path, typer.Option("--rupture", "-r", help="Rupture: OpenQuake NRML (.xml) or JSON (parameters, planes or trace).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created; an existing one is replaced whole with --overwrite).")],
     model: Annotated[str, typer.Option("--model", "-m", help="GMPE label (BSSA14), OpenQuake GSIM name or a saved model folder.")] = "BooreEtAl2014",
-    stations: Annotated[Path | None, typer.Option("--stations", "-s", help="Station CSV: station_id, lon, lat, vs30 and IMT columns.")] = None,
+    stations: Annotated[Path | None, typer.Option("--stations", help="Station CSV: station_id, lon, lat, vs30 and IMT columns.")] = None,
     values: Annotated[str, typer.Option(help="Station IMT values: linear (g, cm/s) or ln.")] = "linear",
     imts: Annotated[str | None, typer.Option(help="Comma-separated IMTs (default: the stations' IMTs, else PGA,SA(1.0)).")] = None,
     bbox: Annotated[str | None, typer.Option(help="lon_min,lat_min,lon_max,lat_max (default: rupture and stations + --pad).")] = None,
@@ -72,11 +71,14 @@ def shakemap(
     vs30_clustering: Annotated[bool, typer.Option(help="JB2009 case 2 (True) or case 1 ranges.")] = True,
     fields: Annotated[int, typer.Option(help="Also simulate this many correlated fields into fields.nc (0: none).")] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the simulated fields.")] = 0,
-    formats: Annotated[str, typer.Option(help="Comma-separated outputs: netcdf,csv,geojson,png.")] = "netcdf,csv,geojson,png",
+    formats: Annotated[str, typer.Option(help="Comma-separated outputs: netcdf,csv,geojson,png,gridxml (USGS ShakeMap grid.xml + uncertainty.xml).")] = "netcdf,csv,geojson,png,gridxml",
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing output folder that gmlearn wrote, whole.")] = False,
+    stations_old: Annotated[Path | None, typer.Option("-s", hidden=True)] = None,  # older short form of --stations
 ) -> None:
     """Scenario shakemap of a rupture, conditioned on station observations when --stations is given."""
     from gmlearn.cli import _progress, _split_imts
     from gmlearn.exceptions import GMLearnError
+    from gmlearn.outputs import check_output, final_path, output_folder
     from gmlearn.shakemap.correlation import CorrelationModel
     from gmlearn.shakemap.rupture import read_rupture
     from gmlearn.shakemap.scenario import compute_shakemap, model_label
@@ -84,6 +86,11 @@ def shakemap(
     from gmlearn.shakemap.stations import read_stations
 
     try:
+        if stations is not None and stations_old is not None:
+            raise ValueError("Give --stations once (-s is its older short form).")
+        stations = stations if stations is not None else stations_old
+        inputs = [rupture, stations, sites, slope, Path(model), Path(vs30)]
+        check_output(out, overwrite=overwrite, kind="folder", inputs=inputs)
         rup = read_rupture(rupture)
         sta = read_stations(stations, values=values) if stations is not None else None
         names = _split_imts(imts) if imts else (sta.attrs["imts"] if sta is not None else ["PGA", "SA(1.0)"])
@@ -113,11 +120,12 @@ def shakemap(
 
                 bar.update(task, description=f"simulating {fields} fields")
                 da = simulate_fields(rup, site_set, gmm, names, fields, sta, seed=seed, correlation=corr)
-            files = result.write(out, formats=[f.strip() for f in formats.split(",") if f.strip()],
-                                 progress=lambda m: bar.update(task, description=m), extra={"fields.nc": da})
-    except (GMLearnError, ValueError, KeyError, FileNotFoundError, OSError) as exc:
+            with output_folder(out, overwrite=overwrite, inputs=inputs, command="shakemap") as tmp:
+                files = result.write(tmp, formats=[f.strip() for f in formats.split(",") if f.strip()],
+                                     progress=lambda m: bar.update(task, description=m), extra={"fields.nc": da})
+            files = [final_path(f, tmp, out) for f in files]
+    except (GMLearnError, ValueError, KeyError, OSError) as exc:
         _fail(exc)
-        return
     summary = Table(title=f"shakemap: M{rup.mag:.2f} {rup.source}, {len(site_set)} sites, model {model_label(gmm)}")
     for col in ("imt", "bias (ln)", "bias sd", "median sigma prior", "median sigma conditioned"):
         summary.add_column(col, justify="right")

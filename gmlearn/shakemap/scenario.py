@@ -39,7 +39,9 @@ class ShakeMap:
         ``xarray.Dataset`` with dims ``imt`` and (``lat``, ``lon``) for a grid or
         ``site`` for a site list; variables ``mean``, ``tau``, ``phi``,
         ``sigma`` (conditioned, ln units), ``mean_prior``, ``tau_prior``,
-        ``phi_prior``, ``sigma_prior``, ``median`` (linear), ``vs30``, ``rrup``, ``rjb``.
+        ``phi_prior``, ``sigma_prior``, ``median`` (linear), ``vs30``, ``rrup``, ``rjb``
+        and, with a GMICE, ``mmi`` and ``mmi_sigma`` (intensity units).
+        CF-1.8 attributes (``Conventions``, units, standard names).
     stations
         Stations with observations, model prediction and residuals
         (``<imt>``, ``<imt>_prior``, ``<imt>_resid``), and ``used`` flags.
@@ -59,7 +61,7 @@ class ShakeMap:
         """Mapped IMTs."""
         return [str(i) for i in self.dataset["imt"].to_numpy()]
 
-    def write(self, out: Any, *, formats: Sequence[str] = ("netcdf", "csv", "geojson", "png"),
+    def write(self, out: Any, *, formats: Sequence[str] = ("netcdf", "csv", "geojson", "png", "gridxml"),
               progress: Callable[[str], None] | None = None, extra: dict | None = None) -> list[Any]:
         """Write the map files into folder ``out``; see :func:`gmlearn.shakemap.export.write_all`."""
         from gmlearn.shakemap.export import write_all
@@ -168,6 +170,7 @@ def compute_shakemap(
     obs_sigma: float = 0.0,
     outside: str = "use",
     tectonic_region: str = "crustal",
+    gmice: str | None = "WordenEtAl2012",
     block: int = 4096,
     progress: Progress | None = None,
 ) -> ShakeMap:
@@ -198,6 +201,12 @@ def compute_shakemap(
         bias and nearby sites), ``"drop"`` or ``"error"``.
     tectonic_region
         Value of the ``tectonic_region`` column given to the model.
+    gmice
+        Ground-motion to intensity conversion of the MMI layer:
+        ``"WordenEtAl2012"`` (default), ``"WordenEtAl2012MR"`` (its
+        magnitude-distance form) or None for no MMI. MMI comes from the first
+        mapped IMT of PGV, PGA, SA(1.0), SA(0.3), SA(3.0), with the GMICE's
+        scatter and the conditioned sigma combined (:mod:`gmlearn.shakemap.gmice`).
     block
         Sites per conditioning block.
     progress
@@ -209,6 +218,12 @@ def compute_shakemap(
         (and its subclasses) for bad input; nothing is written by this function.
     """
     targets = as_imts(imts)
+    if gmice is not None:
+        from gmlearn.shakemap.gmice import GMICES
+
+        if gmice not in GMICES:
+            msg = f"The 'gmice' parameter must be one of {list(GMICES)} or None. Got {gmice!r} instead."
+            raise ShakemapError(msg)
     if imt_mode not in IMT_MODES:
         msg = f"The 'imt_mode' parameter must be one of {list(IMT_MODES)}. Got {imt_mode!r} instead."
         raise ShakemapError(msg)
@@ -254,7 +269,7 @@ def compute_shakemap(
     from gmlearn.shakemap.export import to_dataset
 
     ds = to_dataset(sites, site_table, targets, prior, result, rupture, model, bias, correlation or CorrelationModel(),
-                    None if station_frame is None else len(station_frame))
+                    None if station_frame is None else len(station_frame), gmice=gmice)
     step(total, "done")
     return ShakeMap(ds, station_frame, rupture, bias)
 

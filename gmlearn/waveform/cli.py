@@ -13,8 +13,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+
+from gmlearn.cli_errors import fail
 
 app = typer.Typer(
     help="Waveform generators: conditional GAN, diffusion and stochastic simulation of 3-component accelerograms.",
@@ -26,9 +27,8 @@ console = Console(stderr=True)
 _MODELS = ("cgan", "diffusion", "stochastic")
 
 
-def _fail(exc: BaseException) -> None:
-    console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
-    raise typer.Exit(code=2)
+_fail = fail
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output folder that gmlearn wrote, whole.")]
 
 
 def _check_model(model: str) -> str:
@@ -49,26 +49,29 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     formats: Annotated[str, typer.Option("--formats", help="Comma-separated: npz,csv,at2.")] = "npz,csv,at2",
     plots: Annotated[bool, typer.Option(help="Write PNG plots of traces and spectra.")] = True,
+    overwrite: Overwrite = False,
 ) -> None:
     """Generate N three-component 40-s accelerograms (50 Hz, g) for one scenario."""
     import numpy as np
 
     from gmlearn.exceptions import GMLearnError
+    from gmlearn.outputs import check_output, output_folder
     from gmlearn.waveform import load
     from gmlearn.waveform.export import write_records
 
     try:
+        check_output(out, overwrite=overwrite, kind="folder", inputs=[Path(model)])
         fmt = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
         with console.status(f"generating {n} records with {model}"):
             gen = load(model)
             acc = gen.generate(mag, rrup, vs30, n=n, random_state=seed)
-            files = write_records(acc, gen.dt, out, name=f"{gen.kind}_M{mag:g}_R{rrup:g}_V{vs30:g}", formats=fmt,
-                                  conditions={"mag": mag, "rrup": rrup, "vs30": vs30})
-            if plots:
-                files += _plots(gen.kind, acc, gen.dt, out, mag, rrup, vs30)
+            with output_folder(out, overwrite=overwrite, inputs=[Path(model)], command="waveforms generate") as tmp:
+                files = write_records(acc, gen.dt, tmp, name=f"{gen.kind}_M{mag:g}_R{rrup:g}_V{vs30:g}", formats=fmt,
+                                      conditions={"mag": mag, "rrup": rrup, "vs30": vs30})
+                if plots:
+                    files += _plots(gen.kind, acc, gen.dt, tmp, mag, rrup, vs30)
     except (GMLearnError, ValueError, OSError) as exc:
         _fail(exc)
-        return
     table = Table(title=f"{n} records, {gen.kind}, M{mag:g} R{rrup:g} km vs30 {vs30:g} m/s")
     table.add_column("measure")
     table.add_column("median", justify="right")
@@ -104,6 +107,7 @@ def evaluate(
     vs30: Annotated[list[float] | None, typer.Option("--vs30", help="Vs30 values (m/s) of the grid.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for scores.json.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    overwrite: Overwrite = False,
 ) -> None:
     """Median ln-PSA bias (T 0.1-3 s) and sigma ratio vs BSSA14 (and PGV, Arias, D5-95 GMPEs) on a scenario grid."""
     import itertools
@@ -118,6 +122,10 @@ def evaluate(
     grid = list(itertools.product(mag or [5.5, 6.5, 7.5], rrup or [10.0, 30.0, 80.0], vs30 or [300.0, 760.0]))
     results = {}
     try:
+        if out is not None:
+            from gmlearn.outputs import check_output
+
+            check_output(out, overwrite=overwrite, kind="folder", inputs=[Path(m) for m in models])
         for name in models:
             _check_model(name)
             gen = load(name)
@@ -134,7 +142,6 @@ def evaluate(
                                 for key in ("pgv", "arias", "d5_95")}}
     except (GMLearnError, ValueError, OSError) as exc:
         _fail(exc)
-        return
     table = Table(title=f"vs OpenQuake GMPEs, {len(grid)} scenarios x {n} samples (ln units; σ ratio vs BSSA14)")
     keys = list(next(iter(results.values())))
     labels = {"max_abs_median_bias": "max |PSA bias|", "sigma_ratio_min": "σ ratio min", "sigma_ratio_max": "σ ratio max",
@@ -146,6 +153,12 @@ def evaluate(
         table.add_row(name, *(f"{row[k]:.3f}" for k in keys))
     Console().print(table)
     if out is not None:
+        from gmlearn.outputs import output_folder
         from gmlearn.store.atomic import atomic_write_json
 
-        atomic_write_json(Path(out) / "scores.json", {"grid": grid, "samples": n, "results": results})
+        try:
+            with output_folder(out, overwrite=overwrite, command="waveforms evaluate") as tmp:
+                atomic_write_json(tmp / "scores.json", {"grid": grid, "samples": n, "results": results})
+        except (GMLearnError, OSError) as exc:
+            _fail(exc)
+        console.print(f"[green]wrote[/] {Path(out) / 'scores.json'}")

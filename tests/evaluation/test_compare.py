@@ -1,9 +1,9 @@
 import numpy as np
 
-from gmlearn.gmpe.baseline import XGBoostBaseline
 from gmlearn.evaluation.compare import compare_models
-from gmlearn.gmpe.reference import OpenQuakeGMPE
 from gmlearn.evaluation.yardstick import resolve_gmpes, run_evaluation
+from gmlearn.gmpe.baseline import XGBoostBaseline
+from gmlearn.gmpe.reference import OpenQuakeGMPE
 
 
 def test_compare_gmpes_and_xgboost(nzsmd_crustal):

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from scipy import integrate, stats
 
-from gmlearn.exceptions import MissingColumnError, ModelError
+from gmlearn.evaluation.metrics import folded_normal_mean
+from gmlearn.evaluation.plots import plot_model_comparison, plot_residual_trends
 from gmlearn.evaluation.scoring import (
     SCORE_COLUMNS,
     coverage,
@@ -18,13 +19,11 @@ from gmlearn.evaluation.scoring import (
     edr,
     event_kfold,
     llh,
-    plot_model_comparison,
-    plot_residual_trends,
     residual_table,
     rms,
     score,
 )
-from gmlearn.evaluation.metrics import folded_normal_mean
+from gmlearn.exceptions import MissingColumnError, ModelError
 from gmlearn.gmpe.prediction import Prediction
 
 IMTS = ("PGA", "SA(1.0)")
@@ -248,6 +247,35 @@ def test_cross_validate_checks_the_model(table: pd.DataFrame) -> None:
 
     with pytest.raises(ModelError, match="Fold 0"):
         cross_validate(Broken, table, IMTS, n_splits=3)
+
+
+def test_event_kfold_is_group_kfold(table: pd.DataFrame) -> None:
+    """Unshuffled, the folds are scikit-learn's GroupKFold's; seeded, GroupKFold's on permuted event labels."""
+    from sklearn.model_selection import GroupKFold
+
+    events = table["event_id"].to_numpy()
+    ours = event_kfold(events, n_splits=4, random_state=None)
+    theirs = list(GroupKFold(n_splits=4).split(table, groups=events))
+    assert all(np.array_equal(a[1], np.sort(b[1])) for a, b in zip(ours, theirs, strict=True))
+    codes, uniques = pd.factorize(events, sort=True)
+    labels = np.random.default_rng(5).permutation(len(uniques))[codes]
+    seeded = list(GroupKFold(n_splits=4).split(table, groups=labels))
+    assert all(np.array_equal(a[1], np.sort(b[1])) for a, b in zip(event_kfold(events, 4, 5), seeded, strict=True))
+
+
+def test_cross_validate_with_a_splitter(table: pd.DataFrame) -> None:
+    from sklearn.model_selection import GroupKFold, KFold, LeaveOneGroupOut
+
+    indexed = table.set_index("record_id")
+    pred, info = cross_validate(TrainingMean, indexed, IMTS, cv=GroupKFold(n_splits=3))
+    assert len(info) == 3 and list(pred.index) == list(indexed.index)
+    assert pred.to_frame("mean").loc["r0003", "PGA"] == pytest.approx(pred.mean[0, 3])
+    _, loo = cross_validate(TrainingMean, table, IMTS, cv=LeaveOneGroupOut())
+    assert len(loo) == table["event_id"].nunique() and (loo["n_test_events"] == 1).all()
+    with pytest.raises(ValueError, match="events in both training and test"):
+        cross_validate(TrainingMean, table, IMTS, cv=KFold(3))
+    with pytest.raises(ValueError, match="'cv' parameter"):
+        cross_validate(TrainingMean, table, IMTS, cv=3)
 
 
 # plots ------------------------------------------------------------------------------------

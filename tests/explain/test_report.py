@@ -26,10 +26,10 @@ def test_report_is_self_contained_with_every_section(hybrid_model, nzsmd_crustal
     imgs = _images(page)
     assert len(imgs) == len(report.figures) >= 10 and all(src.startswith("data:image/png;base64,") for src in imgs)
     assert not re.search(r"(src|href)=\"(https?:)?//", page)  # nothing loaded from the network
-    assert {"dependence on mag", "dependence on rrup", "dependence on vs30", "interactions"} <= set(report.figures)
+    assert {"dependence on mag", "dependence on rjb", "dependence on vs30", "interactions"} <= set(report.figures)
     waterfalls = [f for f in report.figures if f.startswith("Why is PGA at station ")]
     assert len(waterfalls) == 3 and all(re.search(r" [0-9.e+-]+ g\?$", t) for t in waterfalls)
-    for feature in ("mag", "rrup", "vs30"):  # the base GSIM's scaling is drawn beside each dependence plot
+    for feature in ("mag", "rjb", "vs30"):  # the base GSIM's scaling is drawn beside each dependence plot
         assert f"Black line: BooreEtAl2014 along <code>{feature}</code>" in page
     assert "BooreEtAl2014 base term" in page and "NZSMD test rows" in page
     expl = report.explanations["PGA"]

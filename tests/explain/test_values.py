@@ -24,7 +24,7 @@ def test_tree_shap_adds_up_to_the_prediction(tree_model, nzsmd_crustal, imt):
     np.testing.assert_allclose(expl.base_values + expl.values.sum(axis=1), pred, atol=1e-4)
     assert np.ptp(expl.base_values) == 0  # one expected value for a model without a base term
     # features in physical units: the explained data are the table's own values
-    np.testing.assert_array_equal(expl.data["rrup"], nzsmd_crustal["rrup"].to_numpy()[expl.index])
+    np.testing.assert_array_equal(expl.data["rjb"], nzsmd_crustal["rjb"].to_numpy()[expl.index])
     # interaction values sum (over the partner axis) to the SHAP values
     np.testing.assert_allclose(expl.interactions.sum(axis=2), expl.values, atol=1e-4)
     assert expl.importance().index[0] in {"mag", "rrup", "rjb"}
@@ -33,7 +33,10 @@ def test_tree_shap_adds_up_to_the_prediction(tree_model, nzsmd_crustal, imt):
 def test_hybrid_base_term_plus_residual_shap_is_the_prediction(hybrid_model, nzsmd_crustal):
     expl = explain(hybrid_model, nzsmd_crustal, "PGA", max_rows=120)
     rows = nzsmd_crustal.iloc[expl.index]
-    np.testing.assert_allclose(expl.base_term, hybrid_model.base_prediction(rows, ["PGA"]).mean[0])
+    # the physics term: the base GSIM minus the magnitude allowance of the physically scaled learner
+    np.testing.assert_allclose(expl.base_term, hybrid_model.physics_term(rows, ["PGA"])[0])
+    allowance = np.interp(rows["mag"].to_numpy(float), *hybrid_model.effects_["PGA"]["mag_allowance"])
+    np.testing.assert_allclose(expl.base_term, hybrid_model.base_prediction(rows, ["PGA"]).mean[0] - allowance)
     total = expl.base_values + expl.values.sum(axis=1)
     np.testing.assert_allclose(total, hybrid_model.predict(rows, ["PGA"]).mean[0], atol=1e-4)
     # inside the training range the weight is one: residual SHAP = SHAP of the booster itself
@@ -49,10 +52,13 @@ def test_hybrid_base_term_plus_residual_shap_is_the_prediction(hybrid_model, nzs
 def test_hybrid_outside_the_range_fades_the_residual_shap(hybrid_model, nzsmd_crustal):
     far = nzsmd_crustal.iloc[:6].copy()
     far["mag"] = hybrid_model.ranges_["mag"][1] + np.array([0.0, 0.05, 0.1, 0.15, 0.2, 0.5])
-    with pytest.warns(OutOfRangeWarning, match="mag outside the training range"):
+    with pytest.warns(OutOfRangeWarning, match="outside the training domain"):
         expl = explain(hybrid_model, far, "PGA")
-    assert expl.weight[0] == 1.0 and expl.weight[-1] == 0.0 and np.all(np.diff(expl.weight) <= 0)
-    np.testing.assert_allclose(expl.values[-1], 0.0, atol=1e-12)  # pure physics there
+    assert expl.weight[0] == 1.0 and np.all((expl.weight >= 0) & (expl.weight <= 1))
+    # a negative edge correction is withdrawn above the largest training magnitude, a positive one kept
+    assert np.all(np.diff(expl.weight) <= 0) or np.all(expl.weight == 1.0)
+    if expl.weight[-1] == 0.0:
+        np.testing.assert_allclose(expl.values[-1], 0.0, atol=1e-12)  # pure physics there
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pred = hybrid_model.predict(far, ["PGA"]).mean[0]
@@ -115,7 +121,7 @@ def test_sampling_route_adds_up(tree_model, nzsmd_crustal):
 
 
 def test_empty_table_names_the_problem(tree_model, nzsmd_crustal):
-    with pytest.raises(ModelError, match=r"data table is empty \(0 rows\).*\['mag', 'rrup'"):
+    with pytest.raises(ModelError, match=r"data table is empty \(0 rows\).*\['mag', 'rjb'"):
         explain(tree_model, nzsmd_crustal.iloc[:0], "PGA")
 
 

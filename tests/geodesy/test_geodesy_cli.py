@@ -53,7 +53,7 @@ def test_cluster_then_euler_on_the_pacific_cluster(vel, tmp_path):
     _png(png)
     _png(mem)
     pole_json = tmp_path / "pole.json"
-    res = _ok(["euler", vel, "--clusters", str(clusters), "--cluster", "1", *CA, "--json", str(pole_json), "-o", str(tmp_path / "r.csv")])
+    res = _ok(["euler", vel, "--clusters", str(clusters), "--cluster", "1", *CA, "--json-out", str(pole_json), "-o", str(tmp_path / "r.csv")])
     assert "Euler pole from" in res.output
     pole = json.loads(pole_json.read_text())
     assert pole["n_stations"] == (table["cluster"] == 1).sum()

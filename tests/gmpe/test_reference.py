@@ -54,8 +54,11 @@ def test_input_not_mutated_and_missing_columns(nzsmd_crustal):
 
 
 def test_errors():
+    unknown = OpenQuakeGMPE("BooreEtAl2041")  # scikit-learn convention: __init__ only stores; the name is checked on use
     with pytest.raises(ModelError, match="BooreEtAl2014"):
-        OpenQuakeGMPE("BooreEtAl2041")
+        unknown.fit(BSSA14_TABLE, "PGA")
+    with pytest.raises(ModelError, match="BooreEtAl2014"):
+        unknown.predict(BSSA14_TABLE, "PGA")
     with pytest.raises(ModelError, match="PGV"):
         OpenQuakeGMPE("Bradley2013").predict(BSSA14_TABLE.assign(rrup=1.0, rx=1.0, ztor=0.0, dip=90.0, vs30measured=True, z1pt0=100.0), "PGV")
     with pytest.raises(ValueError, match="'rjb'"):

@@ -50,7 +50,7 @@ def test_pack_then_run_with_export(job: Path, tmp_path: Path) -> None:
     assert packed.exit_code == 0, packed.output
     assert (job.parent / "ba08.zip").is_file()
     out = tmp_path / "out"
-    result = runner.invoke(app, ["run", str(job), "--export", str(out), "--data-dir", str(tmp_path / "oq"),
+    result = runner.invoke(app, ["run", str(job), "--out", str(out), "--data-dir", str(tmp_path / "oq"),
                                  "-p", "region_grid_spacing=80", "-p",
                                  'intensity_measure_types_and_levels={"PGA": logscale(0.005, 2.13, 8)}'])
     assert result.exit_code == 0, result.output
@@ -59,6 +59,9 @@ def test_pack_then_run_with_export(job: Path, tmp_path: Path) -> None:
     assert set(curves.columns) == {"site_id", "lon", "lat", "kind", "imt", "iml", "poe"}
     assert (out / "hazard_curves.png").stat().st_size > 1000
     assert (out / "hazard_map_PGA_poe0.1.png").is_file()
+    assert ".gmlearn-new" not in result.output and f"wrote {out}" in " ".join(result.output.split())
+    again = runner.invoke(app, ["run", str(job), "--out", str(out), "--data-dir", str(tmp_path / "oq")])
+    assert again.exit_code == 2 and "--overwrite" in again.output and (out / "hazard_curves.csv").is_file()
 
 
 def test_run_reports_bad_model_cleanly(job: Path, tmp_path: Path) -> None:

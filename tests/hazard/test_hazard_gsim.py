@@ -38,6 +38,11 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OQ_DISTRIBUTE", "no")
 
 
+#: Context columns of the tree model: its features and its physics base's (BSSA14 + CB14 + CY14).
+TREE_FEATURES = ["mag", "rrup", "rjb", "rx", "vs30", "vs30measured", "z1pt0", "z2pt5", "hypo_depth", "ztor", "width",
+                 "rake", "dip"]
+
+
 def _gsim(model_file: Path):  # noqa: ANN202
     from openquake.hazardlib import valid
 
@@ -86,11 +91,12 @@ def test_tree_gsim_equals_model_predict(models: dict[str, Path], nzsmd_crustal: 
 
     gsim = _gsim(models["tree"] / "metadata.json")
     model = load_model(models["tree"])
-    assert gsim.REQUIRES_SITES_PARAMETERS == {"vs30", "z1pt0"}
-    assert gsim.REQUIRES_DISTANCES == {"rrup", "rjb"}
-    assert gsim.REQUIRES_RUPTURE_PARAMETERS == {"mag", "hypo_depth", "ztor", "rake", "dip"}
+    # the learner's features and what its physics base (BSSA14 + CB14 + CY14) reads
+    assert gsim.REQUIRES_SITES_PARAMETERS == {"vs30", "z1pt0", "z2pt5", "vs30measured"}
+    assert gsim.REQUIRES_DISTANCES == {"rrup", "rjb", "rx"}
+    assert gsim.REQUIRES_RUPTURE_PARAMETERS == {"mag", "hypo_depth", "ztor", "rake", "dip", "width"}
     table = nzsmd_crustal.iloc[:300]
-    out = _mean_stds(gsim, table, list(model.features))
+    out = _mean_stds(gsim, table, list(model.required_features))
     pred = model.predict(table, IMTS)
     np.testing.assert_allclose(out[0], pred.mean, atol=1e-4)  # the GSIM compiles the trees (gmpe.compiled)
     np.testing.assert_allclose(out[1], pred.sigma, rtol=1e-12)
@@ -103,7 +109,7 @@ def test_pickles_only_the_path(models: dict[str, Path], nzsmd_crustal: pd.DataFr
     blob = pickle.dumps(gsim)
     assert len(blob) < 3000  # no boosters travel to the tasks
     again = pickle.loads(blob)
-    features = ["mag", "rrup", "rjb", "vs30", "z1pt0", "hypo_depth", "ztor", "rake", "dip"]
+    features = TREE_FEATURES
     table = nzsmd_crustal.iloc[:50]
     np.testing.assert_array_equal(_mean_stds(again, table, features), _mean_stds(gsim, table, features))
 
@@ -114,13 +120,12 @@ def test_out_of_range_inputs_are_logged_once(models: dict[str, Path], nzsmd_crus
 
     clear_cache()
     gsim = _gsim(models["tree"] / "metadata.json")
-    features = ["mag", "rrup", "rjb", "vs30", "z1pt0", "hypo_depth", "ztor", "rake", "dip"]
     far = nzsmd_crustal.iloc[:20].assign(rrup=900.0, rjb=899.0)
     with caplog.at_level(logging.WARNING, logger="gmlearn.hazard.gsim"):
-        _mean_stds(gsim, far, features)
-        _mean_stds(gsim, far, features)
-    messages = [r.getMessage() for r in caplog.records if "rrup" in r.getMessage()]
-    assert len(messages) == 1 and "outside the training range" in messages[0]
+        _mean_stds(gsim, far, TREE_FEATURES)
+        _mean_stds(gsim, far, TREE_FEATURES)
+    messages = [r.getMessage() for r in caplog.records if "outside the training domain" in r.getMessage()]
+    assert len(messages) == 1 and "physics base" in messages[0]
 
 
 def test_archive_round_trip(models: dict[str, Path], tmp_path: Path, nzsmd_crustal: pd.DataFrame) -> None:
@@ -129,7 +134,7 @@ def test_archive_round_trip(models: dict[str, Path], tmp_path: Path, nzsmd_crust
     first = pack_model(models["tree"], tmp_path / "tree.zip")
     second = pack_model(models["tree"], tmp_path / "again.zip")
     assert first.read_bytes() == second.read_bytes()  # reproducible archives
-    features = ["mag", "rrup", "rjb", "vs30", "z1pt0", "hypo_depth", "ztor", "rake", "dip"]
+    features = TREE_FEATURES
     table = nzsmd_crustal.iloc[:40]
     np.testing.assert_array_equal(_mean_stds(_gsim(first), table, features),
                                   _mean_stds(_gsim(models["tree"] / "metadata.json"), table, features))
@@ -215,7 +220,7 @@ def test_site_parameter_missing_from_site_model(job: Path, models: dict[str, Pat
 
     shutil.copytree(models["tree"], job.parent / "tree")
     pd.DataFrame({"lon": [0.0, 0.1], "lat": [0.0, 0.1], "vs30": [400.0, 600.0]}).to_csv(job.parent / "sites.csv", index=False)
-    with pytest.raises(ModelError, match=r"needs site parameter\(s\) \['z1pt0'\].*sites.csv.*Add those columns"):
+    with pytest.raises(ModelError, match=r"needs site parameter\(s\) \['z1pt0', 'z2pt5'\].*sites.csv.*Add those columns"):
         _run_with(job, "tree/metadata.json", site_model_file="sites.csv",
                   intensity_measure_types_and_levels='{"PGA": [0.1, 0.2]}')
     assert _no_calculation(job)

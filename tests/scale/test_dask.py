@@ -62,12 +62,12 @@ EXACT = {"n_estimators": 60, "learning_rate": 0.2, "subsample": 1.0, "colsample_
 
 @pytest.fixture(scope="module")
 def dask_tree(client, store):
-    return dask_fit(TreeGMM(**EXACT), store, IMTS, scheduler=client)
+    return dask_fit(TreeGMM(base=None, **EXACT), store, IMTS, scheduler=client)
 
 
 def test_dask_fit_tree_matches_the_in_memory_fit(dask_tree, store, tmp_path):
     table = store.to_frame(dropna=False)
-    local = TreeGMM(**EXACT).fit(table, IMTS)
+    local = TreeGMM(base=None, **EXACT).fit(table, IMTS)
     assert dask_tree.ranges_ == local.ranges_
     for imt in IMTS:
         d, m = dask_tree.effects_[imt], local.effects_[imt]
@@ -86,15 +86,19 @@ def test_dask_fit_monotone_and_refusals(client, nzsmd_crustal):
     from gmlearn.gmpe.hybrid import HybridGMM
     from gmlearn.gmpe.monotone import MonotoneGMM
 
-    model = dask_fit(MonotoneGMM(n_estimators=30, learning_rate=0.3, n_validation_splits=1, em_iterations=2), nzsmd_crustal, "PGA",
+    model = dask_fit(MonotoneGMM(base=None, n_estimators=30, learning_rate=0.3, n_validation_splits=1, em_iterations=2), nzsmd_crustal, "PGA",
                      scheduler=client)
     grid = pd.DataFrame({"mag": np.linspace(4, 7.5, 30), "rrup": 30.0, "rjb": 29.0, "vs30": 400.0, "z1pt0": 200.0,
-                         "hypo_depth": 10.0, "ztor": 2.0, "rake": 0.0, "dip": 60.0})
-    assert (np.diff(model.predict(grid).mean[0]) >= 0).all()
+                         "hypo_depth": 10.0, "ztor": 2.0, "rake": 0.0, "dip": 60.0,
+                         # what the "auto" physics base reads where the model falls back on it
+                         "rx": -29.0, "width": 10.0, "vs30measured": False, "z2pt5": 1.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert (np.diff(model.predict(grid).mean[0]) >= 0).all()
     with pytest.raises(ModelError, match="HybridGMM"):
         dask_fit(HybridGMM("BooreEtAl2014"), nzsmd_crustal, "PGA", scheduler=client)
     with pytest.raises(MissingColumnError, match="vs30"):
-        dask_fit(TreeGMM(), nzsmd_crustal.drop(columns="vs30"), "PGA", scheduler=client)
+        dask_fit(TreeGMM(base=None), nzsmd_crustal.drop(columns="vs30"), "PGA", scheduler=client)
 
 
 def test_predict_parquet_local_and_on_workers(client, small_tree, features_file, nzsmd_crustal, tmp_path):
@@ -182,7 +186,7 @@ def test_cli_scheduler(client, features_file, nzsmd_crustal, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         store = FeatureStore.create(tmp_path / "s").append(nzsmd_crustal, derive=False, row_group_rows=100)
-    res = runner.invoke(app, ["train", "--store", str(store.path), "--imts", "PGA", "--region", "", "--scheduler", address,
+    res = runner.invoke(app, ["train", "--data", str(store.path), "--imts", "PGA", "--tectonic-region", "", "--base", "none", "--scheduler", address,
                               "--out", str(tmp_path / "m")])
     assert res.exit_code == 0, res.output
     model = load_model(tmp_path / "m")

@@ -11,7 +11,9 @@ def test_demo_contract(tmp_path, bssa14):
     assert result["image"] in result["files"]
     for rel in result["files"]:
         assert (tmp_path / rel).is_file() and not rel.startswith("/")
-    assert {"shakemap.nc", "map_PGA.png", "contours_PGA.geojson"} <= set(result["files"])
+    assert {"shakemap.nc", "map_PGA.png", "contours_PGA.geojson", "map_MMI.png", "contours_MMI.geojson", "grid.xml",
+            "uncertainty.xml"} <= set(result["files"])
+    assert "Modified Mercalli" in result["paragraph"]
     assert json.loads((tmp_path / "contours_PGA.geojson").read_text())["features"]
     assert steps[-1][0] == steps[-1][1]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(result["files"])  # no stray files

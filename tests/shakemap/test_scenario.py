@@ -33,10 +33,12 @@ def test_outputs(small_map, tmp_path):
     files = small_map.write(tmp_path / "out")
     names = sorted(p.name for p in files)
     assert names == sorted(["shakemap.nc", "shakemap.csv", "stations.csv", "contours_PGA.geojson", "map_PGA.png",
-                            "contours_SA1p0.geojson", "map_SA1p0.png"])
+                            "contours_SA1p0.geojson", "map_SA1p0.png", "contours_MMI.geojson", "map_MMI.png",
+                            "grid.xml", "uncertainty.xml"])
     with xr.open_dataset(tmp_path / "out" / "shakemap.nc") as ds:
         np.testing.assert_allclose(ds["mean"].to_numpy(), small_map.dataset["mean"].to_numpy())
         assert json.loads(ds.attrs["bias"])["PGA"]["n_obs"] > 0
+        assert list(ds["imt_name"].to_numpy()) == ["PGA", "SA(1.0)"] and "_FillValue" not in ds["lat"].encoding
     gj = json.loads((tmp_path / "out" / "contours_PGA.geojson").read_text())
     assert gj["features"] and {f["properties"]["imt"] for f in gj["features"]} == {"PGA"}
     assert all(f["geometry"]["type"] == "MultiLineString" for f in gj["features"])
@@ -44,6 +46,9 @@ def test_outputs(small_map, tmp_path):
 
     csv = pd.read_csv(tmp_path / "out" / "shakemap.csv")
     assert len(csv) == 13 * 15 and np.allclose(csv["PGA_median"], np.exp(csv["PGA_mean"]), rtol=1e-5)
+    assert csv["mmi"].between(1, 10).all() and (csv["mmi_sigma"] > 0.73).all()  # PGA's GMICE scatter plus its sigma
+    mmi = json.loads((tmp_path / "out" / "contours_MMI.geojson").read_text())
+    assert mmi["features"] and all(float(f["properties"]["value"]).is_integer() for f in mmi["features"])
 
 
 def test_stations_outside_the_grid(grassmere_rupture, grassmere_stations, bssa14):
@@ -93,6 +98,25 @@ def test_cli(tmp_path, grassmere_stations):
     assert "SA(1.0)" in res.output
 
 
+def test_cli_twice_refuses_then_replaces_the_folder_whole(tmp_path, grassmere_stations):
+    """`gmlearn shakemap -o out` twice: refused without --overwrite; with it no file of the first run is left."""
+    from gmlearn.cli import app
+
+    _write_inputs(tmp_path, grassmere_stations)
+    out = tmp_path / "map"
+    common = ["shakemap", "--rupture", str(tmp_path / "rup.json"), "--model", "BSSA14", "--bbox", ",".join(map(str, BOX)),
+              "--spacing", "0.2", "--out", str(out), "--formats", "csv"]
+    first = CliRunner().invoke(app, [*common, "--stations", str(tmp_path / "st.csv")])
+    assert first.exit_code == 0, first.output
+    assert (out / "stations.csv").is_file()
+    again = CliRunner().invoke(app, common)
+    assert again.exit_code == 2 and "--overwrite" in again.output and (out / "stations.csv").is_file()
+    second = CliRunner().invoke(app, [*common, "--overwrite"])
+    assert second.exit_code == 0, second.output
+    assert not (out / "stations.csv").exists() and (out / "shakemap.csv").is_file()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging folder left
+
+
 @pytest.mark.parametrize(("bad", "needle"), [("duplicate", "duplicate station_id"), ("geometry", "Inconsistent rupture")])
 def test_cli_bad_input_writes_nothing(tmp_path, grassmere_stations, bad, needle):
     from gmlearn.cli import app
@@ -125,11 +149,12 @@ def test_learned_gmlearn_model_and_site_list(tmp_path, nzsmd_crustal, grassmere_
 
     with pytest.warns(OutOfRangeWarning) as caught:  # the model's own range warnings reach the caller
         sm = compute_shakemap(grassmere_rupture, sites, model, "PGA", grassmere_stations)
-    assert any("rrup" in str(w.message) for w in caught)
+    assert any("outside the training" in str(w.message) for w in caught)
+    assert {w.filename.rsplit("/", 1)[-1] for w in caught} == {"scenario.py"}  # the predict call, not a wrapper
     assert sm.dataset["mean"].dims == ("imt", "site")
     assert (sm.dataset["sigma"] < sm.dataset["sigma_prior"]).all()
     files = sm.write(tmp_path / "out")
-    assert sorted(p.name for p in files) == ["map_PGA.png", "shakemap.csv", "shakemap.nc", "stations.csv"]
+    assert sorted(p.name for p in files) == ["map_MMI.png", "map_PGA.png", "shakemap.csv", "shakemap.nc", "stations.csv"]
 
 
 def test_failed_write_leaves_no_partial_output(small_map, tmp_path, monkeypatch):

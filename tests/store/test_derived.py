@@ -66,3 +66,73 @@ def test_ry0_zero_alongside_rupture():
     rx, ry0 = rx_ry0_from_plane(event, np.array([172.1, 172.0]), np.array([-43.0, -43.5]))
     assert ry0[0] == pytest.approx(0.0, abs=1e-6) and rx[0] > 0
     assert ry0[1] == pytest.approx(55.6 - 20.0, abs=1.0)
+
+
+# --- virtual rupture (Kaklamanos, Baise & Boore 2011) -------------------------------------------
+
+
+def test_virtual_rupture_geometry_by_hand():
+    """Vertical strike-slip M6 at 10 km depth, strike north: distances written out from the geometry."""
+    from openquake.hazardlib.geo.geodetic import point_at
+
+    from gmlearn.store.derived import length_from_mag, virtual_rupture_distances, ztor_from_hypocentre
+
+    width = float(width_from_mag(np.array([6.0]))[0])  # 8.13 km
+    ztor = float(ztor_from_hypocentre(np.array([10.0]), np.array([width]), np.array([90.0]))[0])
+    half = 0.5 * float(length_from_mag(np.array([6.0]))[0])  # 6.3 km
+    event = pd.Series({"mag": 6.0, "hypo_lon": 10.0, "hypo_lat": 45.0, "hypo_depth": 10.0, "strike": 0.0,
+                       "dip": 90.0, "ztor": ztor, "width": width})
+    east = point_at(10.0, 45.0, 90.0, 10.0)
+    north = point_at(10.0, 45.0, 0.0, 30.0)
+    d = virtual_rupture_distances(event, np.array([east[0], north[0]]), np.array([east[1], north[1]]))
+    assert ztor == pytest.approx(10.0 - 0.6 * width)
+    np.testing.assert_allclose(d["rjb"], [10.0, 30.0 - half], atol=0.05)
+    np.testing.assert_allclose(d["rrup"], [np.hypot(10.0, ztor), np.hypot(30.0 - half, ztor)], atol=0.05)
+    np.testing.assert_allclose(d["rx"], [10.0, 0.0], atol=0.05)
+    np.testing.assert_allclose(d["ry0"], [0.0, 30.0 - half], atol=0.05)
+
+
+@pytest.fixture(scope="module")
+def nga_events():
+    """30 events of the bundled NGA-West2 subset, with PEER's finite-fault distances."""
+    from gmlearn import datasets
+
+    table = datasets.load("ngawest2_subset")
+    keep = table["event_id"].drop_duplicates().iloc[::3]
+    return table[table["event_id"].isin(keep)].reset_index(drop=True)
+
+
+@pytest.mark.parametrize(
+    ("removed", "rjb_median", "rrup_median"),
+    [([], 3.5, 3.5), (["strike", "dip"], 4.5, 5.0), (["strike", "dip", "lon", "lat", "hypo_lon", "hypo_lat"], 4.5, 5.0)],
+    ids=["with-strike", "no-strike", "repi-only"],
+)
+def test_virtual_rupture_against_finite_fault_distances(nga_events, removed, rjb_median, rrup_median):
+    """Without rrup/rjb/rx/ry0/ztor/width, the virtual rupture is closer to PEER's distances than repi/rhypo."""
+    finite = ["rrup", "rjb", "rx", "ry0", "ztor", "width"]
+    stripped = nga_events.drop(columns=[c for c in nga_events.columns if c in finite + removed or c.endswith("_estimated")])
+    out = add_derived(stripped)
+    for name in ("rrup", "rjb", "rx", "ry0"):
+        assert out[f"{name}_estimated"].all() and np.isfinite(out[name]).all(), name
+    err = {k: np.abs(out[k] - nga_events[k]).to_numpy() for k in ("rjb", "rrup")}
+    point = {"rjb": np.abs(nga_events["repi"] - nga_events["rjb"]), "rrup": np.abs(nga_events["rhypo"] - nga_events["rrup"])}
+    assert np.median(err["rjb"]) < rjb_median and np.median(err["rrup"]) < rrup_median
+    for k in ("rjb", "rrup"):
+        assert np.median(err[k]) < 0.75 * np.median(point[k]), (k, np.median(err[k]), np.median(point[k]))
+    assert (out["rjb"] <= out["rrup"] + 0.01).all() and (out["rjb"] <= out["repi"] + 0.01).all()  # OpenQuake: metres
+
+
+def test_given_distances_are_kept_and_not_flagged(nga_events):
+    gap = nga_events.assign(rrup=np.where(np.arange(len(nga_events)) % 2 == 0, np.nan, nga_events["rrup"]))
+    out = add_derived(gap)
+    np.testing.assert_array_equal(out["rrup_estimated"], np.arange(len(out)) % 2 == 0)
+    np.testing.assert_allclose(out.loc[1::2, "rrup"], nga_events.loc[1::2, "rrup"])
+    assert not out["rjb_estimated"].any()
+
+
+def test_no_geometry_leaves_distances_missing_and_unflagged(nga_events):
+    """Without a hypocentre depth nothing can be built: distances stay NaN, flags False (no KeyError)."""
+    bare = nga_events[["event_id", "station_id", "record_id", "mag", "vs30", "rrup"]].assign(rrup=np.nan)
+    out = add_derived(bare)
+    for name in ("rrup", "rjb", "rx", "ry0"):
+        assert out[name].isna().all() and not out[f"{name}_estimated"].any(), name
