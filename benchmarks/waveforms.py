@@ -18,9 +18,16 @@ Run from the repository root::
   records each; median ln bias vs BSSA14 (PSA, PGV), Travasarou et al. (2003) (Arias)
   and Afshari and Stewart (2016) (D5-95), and the ratio of the generated ln standard
   deviation to the GMPE total sigma; the median over the grid is reported per period.
-* Throughput: three-component 40-s, 50-Hz records per second (1000 records at random
-  conditions, generation + decoding to acceleration), on ``--threads`` CPU threads,
-  and on CUDA when available.
+* With a target (``generate(..., target="BooreEtAl2014")``) on the same grid,
+  ``--target-samples`` records each: median ln RotD50 minus the BSSA14 median at
+  0.05-5 s and the ratio of the generated ln standard deviation to BSSA14's sigma.
+* Realism of every grid record (with and without a target): residual end velocity /
+  PGV, median D5-95 against Afshari and Stewart (2016), S-P time from AIC picks against
+  the travel-time S-P (R >= 20 km), kappa from the FAS slope (R <= 80 km).
+* Throughput: three-component records per second (300 records at random conditions,
+  100 at a time) with the realism layer (100 Hz, variable length) and without it
+  (the generator's 40-s, 50-Hz window), on ``--threads`` CPU threads, and on CUDA
+  when available.
 
 Writes benchmarks/results/waveforms.json and PNGs under benchmarks/results/waveforms/.
 """
@@ -59,14 +66,18 @@ def verify_psa() -> dict:
     rotd = pd.read_csv(folder / "spectra_rotd50_psa_g.csv.gz")
     periods = spec.iloc[:, 0].to_numpy()
     errs = {"horizontal": [], "vertical": []}
+    full: list[float] = []
     worst = (0.0, "")
     for rec in records:
         for i, comp in enumerate(("Horizontal-1", "Horizontal-2", "Vertical")):
             col = f"RSN-{rec.record_id} {comp} pSa (g)"
             if col not in spec or not rec.has_component[i]:
                 continue
-            e = np.abs(M.psa(rec.acc[i], rec.dt, periods) / spec[col].to_numpy() - 1.0)
+            acc = rec.acc[i, : rec.meta["component_npts"][i]]  # unpadded component
+            e = np.abs(M.psa(acc[:-1], rec.dt, periods) / spec[col].to_numpy() - 1.0)  # PEER: NPTS - 1 samples
             errs["vertical" if i == 2 else "horizontal"].append(e)
+            if i < 2:
+                full.append(np.abs(M.psa(acc, rec.dt, periods) / spec[col].to_numpy() - 1.0).max())
             if i < 2 and e.max() > worst[0]:
                 worst = (float(e.max()), f"RSN {rec.record_id} {comp} T={periods[e.argmax()]:g} s")
     h = np.array(errs["horizontal"])
@@ -84,6 +95,9 @@ def verify_psa() -> dict:
     ok = (peer_ia >= 0.5) & np.isfinite(peer_ia)
     return {
         "psa_max_rel_error_horizontal": float(h.max()),
+        "psa_convention": "each component at its own length, integrated over NPTS - 1 samples as PEER does",
+        "psa_max_rel_error_horizontal_including_last_sample": float(np.max(full)),
+        "psa_entries_within_half_pct_horizontal": float(np.mean(h <= 0.005)),
         "psa_worst_entry": worst[1],
         "psa_second_largest_rel_error_horizontal": float(second),
         "psa_max_rel_error_horizontal_T_le_10s": float(within.max()),
@@ -111,7 +125,7 @@ def held_out(model, real, held, samples: int, seed: int) -> dict:  # noqa: ANN00
         warnings.simplefilter("ignore")
         acc = model.generate(np.repeat(sub.mag, samples), np.repeat(sub.rrup, samples), np.repeat(sub.vs30, samples),
                              random_state=seed)
-    gen = measures(acc)
+    gen = measures(acc, model.dt)
     out = {}
     for key in ("psa", "pgv", "arias", "d5_95"):
         g = gen[key].reshape(n, samples, -1)
@@ -137,22 +151,64 @@ def gmpe_vs_real(real, held) -> dict:  # noqa: ANN001
 
 
 def grid_scores(model, samples: int, seed: int) -> dict:  # noqa: ANN001
+    """Without a target: bias and sigma ratio vs BSSA14, plus the realism checks, on the scenario grid."""
     from gmlearn.waveform.evaluate import gmpe_reference, measures, scenario_scores
 
-    rows, spectra = [], {}
+    rows, spectra, real = [], {}, []
     for k, (m, r, v) in enumerate(GRID):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ln = measures(model.generate(m, r, v, n=samples, random_state=seed + k))
+            acc, info = model.generate(m, r, v, n=samples, random_state=seed + k, return_info=True)
+        ln = measures(acc, model.dt)
         ref = gmpe_reference(m, r, v)
         rows.append(scenario_scores(ln, ref))
         spectra[(m, r, v)] = (np.exp(ln["psa"]), ref["psa"])
+        real.append(realism_checks(acc, info, model.dt, m, r, v, ln["d5_95"]))
     agg = {key: np.median([row[key] for row in rows], axis=0) for key in rows[0]}
     agg["spectra"] = spectra
+    agg["realism"] = real
     return agg
 
 
-def throughput(model, threads: int, n: int = 1000, dev: str = "cpu") -> float:  # noqa: ANN001
+def realism_checks(acc, info, dt: float, m: float, r: float, v: float, ln_d595) -> dict:  # noqa: ANN001
+    """End velocity / PGV, D5-95 vs Afshari and Stewart (2016), picked S-P vs travel times, kappa from the FAS."""
+    from gmlearn.waveform.realism import end_velocity_ratio, kappa_from_fas, pick_onsets
+    from gmlearn.waveform.timing import duration_as16
+
+    ln_as16, _ = duration_as16(m, r, v)
+    sp_err = np.array([abs((s - p) / sp - 1.0) for (p, s), sp in
+                       zip((pick_onsets(a, dt) for a in acc), info["sp_time"])])
+    kappa = np.median(kappa_from_fas(acc[:, :2], dt), axis=-1)
+    return {"scenario": [m, r, v], "end_velocity_ratio_max": float(end_velocity_ratio(acc, dt).max()),
+            "d5_95_ln_bias_vs_as16": float(np.median(ln_d595) - ln_as16[0]),
+            "sp_time_median_rel_error": float(np.median(sp_err)),
+            "sp_time_fraction_within_20pct": float(np.mean(sp_err <= 0.2)),
+            "kappa_median_ratio": float(np.median(kappa / info["kappa"])),
+            "length_s_median": float(np.median(info["length_s"]))}
+
+
+def target_scores(model, samples: int, seed: int, gsim: str = "BooreEtAl2014") -> dict:  # noqa: ANN001
+    """With ``target=gsim``: median bias and sigma ratio of ln RotD50 (0.05-5 s) against the GSIM, per scenario."""
+    from gmlearn.gmpe.reference import OpenQuakeGMPE
+    from gmlearn.waveform.evaluate import measures
+    from gmlearn.waveform.metrics import DEFAULT_PERIODS
+    from gmlearn.waveform.timing import scenario_table
+
+    bias, ratio, real = [], [], []
+    for k, (m, r, v) in enumerate(GRID):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            acc, info = model.generate(m, r, v, n=samples, random_state=seed + k, target=gsim, return_info=True)
+            pred = OpenQuakeGMPE(gsim).predict(scenario_table(m, r, v), [f"SA({t:g})" for t in DEFAULT_PERIODS])
+        ln = measures(acc, model.dt, DEFAULT_PERIODS)
+        bias.append(np.median(ln["psa"], axis=0) - pred.mean[:, 0])
+        ratio.append(ln["psa"].std(axis=0, ddof=1) / pred.sigma[:, 0])
+        real.append(realism_checks(acc, info, model.dt, m, r, v, ln["d5_95"]))
+    return {"bias": np.array(bias), "sigma_ratio": np.array(ratio), "realism": real}
+
+
+def throughput(model, threads: int, n: int = 300, dev: str = "cpu", realism: bool = True) -> float:  # noqa: ANN001
+    """Three-component records per second at random conditions (generated 100 at a time)."""
     import torch
 
     previous = torch.get_num_threads()
@@ -161,10 +217,13 @@ def throughput(model, threads: int, n: int = 1000, dev: str = "cpu") -> float:  
     mag, rrup, vs30 = rng.uniform(5, 7.5, n), np.exp(rng.uniform(0, 5, n)), np.exp(rng.uniform(5.3, 7, n))
     if hasattr(model, "net"):
         model.net.to(dev)
-    model.generate(mag[:50], rrup[:50], vs30[:50], random_state=0)
-    t0 = time.perf_counter()
-    model.generate(mag, rrup, vs30, random_state=0)
-    elapsed = time.perf_counter() - t0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.generate(mag[:20], rrup[:20], vs30[:20], random_state=0, realism=realism)
+        t0 = time.perf_counter()
+        for i in range(0, n, 100):
+            model.generate(mag[i:i + 100], rrup[i:i + 100], vs30[i:i + 100], random_state=i, realism=realism)
+        elapsed = time.perf_counter() - t0
     if hasattr(model, "net"):
         model.net.to("cpu")
     torch.set_num_threads(previous)
@@ -223,7 +282,7 @@ def plots(res: dict) -> list[str]:
     for ax in axes[:, 0]:
         ax.set_ylabel("PSA (g)")
     files.append(atomic_write_with(FIGS / "grid_spectra.png", lambda t: fig.savefig(t, format="png", bbox_inches="tight")))
-    files.append(plot_traces({k: r["held"]["example"] for k, r in res.items()}, 0.02, FIGS / "traces.png",
+    files.append(plot_traces({k: r["held"]["example"] for k, r in res.items()}, 0.01, FIGS / "traces.png",
                              "first held-out condition"))
     return [str(Path(f).relative_to(RESULTS.parent.parent)) for f in files]
 
@@ -232,6 +291,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--grid-samples", type=int, default=50)
+    parser.add_argument("--target-samples", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
 
@@ -255,7 +315,9 @@ def main() -> None:
         model = load(name)
         res[name] = {"held": held_out(model, real, held, args.samples, seed=100 + k),
                      "grid": grid_scores(model, args.grid_samples, seed=1000 * (k + 1)),
+                     "target": target_scores(model, args.target_samples, seed=5000 * (k + 1)),
                      "cpu": throughput(model, args.threads),
+                     "cpu_raw": throughput(model, args.threads, realism=False),
                      "cpu_1thread": throughput(model, 1)}
         if torch.cuda.is_available() and name != "stochastic":
             res[name]["gpu"] = throughput(model, args.threads, dev="cuda")
@@ -264,7 +326,11 @@ def main() -> None:
     gmpe_real = gmpe_vs_real(real, held)
     band = (EVAL_PERIODS >= 0.1) & (EVAL_PERIODS <= 3.0)
     rows, summary = [], {k: {} for k in ("max_abs_median_bias", "max_abs_median_bias_vs_gmpe", "sigma_ratio_min",
-                                         "sigma_ratio_max", "waveforms_per_second_cpu")}
+                                         "sigma_ratio_max", "waveforms_per_second_cpu",
+                                         "waveforms_per_second_cpu_without_realism", "target_max_abs_median_bias",
+                                         "end_velocity_ratio_max", "duration_bias_vs_as16", "sp_time_error_max",
+                                         "sp_time_fraction_within_20pct_min", "kappa_ratio_range")}
+    t_ratio: list[np.ndarray] = []
     for name, r in res.items():
         g, h = r["grid"], r["held"]
         row = {"model": name,
@@ -281,6 +347,7 @@ def main() -> None:
                "psa_sigma_ratio_by_period": dict(zip(map(str, EVAL_PERIODS),
                                                      np.round(g["psa_sigma_ratio"], 4).tolist())),
                "waveforms_per_second_cpu": float(r["cpu"]),
+               "waveforms_per_second_cpu_without_realism": float(r["cpu_raw"]),
                "waveforms_per_second_cpu_1_thread": float(r["cpu_1thread"]),
                "waveforms_per_second_gpu": float(r["gpu"]) if "gpu" in r else None,
                "training": {k: r["meta"].get(k) for k in ("pretrain_steps", "finetune_steps", "pretrain_seconds",
@@ -291,10 +358,38 @@ def main() -> None:
         summary["sigma_ratio_min"][name] = row["sigma_ratio_min"]
         summary["sigma_ratio_max"][name] = row["sigma_ratio_max"]
         summary["waveforms_per_second_cpu"][name] = row["waveforms_per_second_cpu"]
+        summary["waveforms_per_second_cpu_without_realism"][name] = row["waveforms_per_second_cpu_without_realism"]
+        t = r["target"]
+        t_ratio.append(t["sigma_ratio"])
+        checks = g["realism"] + t["realism"]
+        far = [c for c in checks if c["scenario"][1] >= 20.0]
+        near = [c for c in checks if c["scenario"][1] <= 80.0]
+        row.update({
+            "target_max_abs_median_bias": float(np.abs(t["bias"]).max()),
+            "target_bias_by_scenario": [float(x) for x in np.abs(t["bias"]).max(axis=1)],
+            "target_sigma_ratio_min": float(t["sigma_ratio"].min()),
+            "target_sigma_ratio_max": float(t["sigma_ratio"].max()),
+            "target_sigma_ratio_median_by_period": [float(x) for x in np.median(t["sigma_ratio"], axis=0)],
+            "end_velocity_ratio_max": max(c["end_velocity_ratio_max"] for c in checks),
+            "duration_bias_vs_as16_max_abs": max(abs(c["d5_95_ln_bias_vs_as16"]) for c in checks),
+            "sp_time_error_max": max(c["sp_time_median_rel_error"] for c in far),
+            "sp_time_fraction_within_20pct_min": min(c["sp_time_fraction_within_20pct"] for c in far),
+            "kappa_ratio_min": min(c["kappa_median_ratio"] for c in near),
+            "kappa_ratio_max": max(c["kappa_median_ratio"] for c in near),
+            "realism_by_scenario": checks,
+        })
+        summary["target_max_abs_median_bias"][name] = row["target_max_abs_median_bias"]
+        summary["end_velocity_ratio_max"][name] = row["end_velocity_ratio_max"]
+        summary["duration_bias_vs_as16"][name] = row["duration_bias_vs_as16_max_abs"]
+        summary["sp_time_error_max"][name] = row["sp_time_error_max"]
+        summary["sp_time_fraction_within_20pct_min"][name] = row["sp_time_fraction_within_20pct_min"]
+        summary["kappa_ratio_range"][name] = [row["kappa_ratio_min"], row["kappa_ratio_max"]]
     rows.append({"model": "BSSA14 (GMPE itself)", "max_abs_bias_vs_real": float(np.max(np.abs(gmpe_real["psa"][band]))),
                  "pgv_bias_vs_real": float(gmpe_real["pgv"]),
                  "psa_bias_vs_real_by_period": dict(zip(map(str, EVAL_PERIODS), np.round(gmpe_real["psa"], 4).tolist()))})
     summary["psa_max_rel_error_vs_peer"] = verification["psa_max_rel_error_horizontal"]
+    summary["target_sigma_ratio_min"] = float(np.min(t_ratio))
+    summary["target_sigma_ratio_max"] = float(np.max(t_ratio))
     figures = plots(res)
     header = ["model", "bias real", "bias GMPE", "σ ratio", "PGV b", "AI b", "D595 b", "PGV σr", "AI σr", "D595 σr",
               "FD", "wf/s CPU"]
@@ -305,17 +400,33 @@ def main() -> None:
                 row["arias_bias_vs_gmpe"], row["d5_95_bias_vs_gmpe"], row["pgv_sigma_ratio"], row["arias_sigma_ratio"],
                 row["d5_95_sigma_ratio"], row["frechet_vs_real"], row["waveforms_per_second_cpu"]]
         print(" | ".join(f"{v:>10.3f}" if isinstance(v, float) else f"{v:>10s}" for v in vals))
+    header2 = ["model", "tgt |bias|", "tgt σr min", "tgt σr max", "v_end/PGV", "D595 vs AS16", "S-P err", "S-P ≤20%",
+               "κ ratio", "wf/s real.", "wf/s raw"]
+    print(" | ".join(f"{h:>11s}" for h in header2))
+    for row in rows[:-1]:
+        vals = [row["model"], row["target_max_abs_median_bias"], row["target_sigma_ratio_min"],
+                row["target_sigma_ratio_max"], row["end_velocity_ratio_max"], row["duration_bias_vs_as16_max_abs"],
+                row["sp_time_error_max"], row["sp_time_fraction_within_20pct_min"],
+                f"{row['kappa_ratio_min']:.2f}-{row['kappa_ratio_max']:.2f}", row["waveforms_per_second_cpu"],
+                row["waveforms_per_second_cpu_without_realism"]]
+        print(" | ".join(f"{v:>11.4f}" if isinstance(v, float) else f"{v:>11s}" for v in vals))
     print(f"BSSA14 itself vs the held-out records: max |median bias| {rows[-1]['max_abs_bias_vs_real']:.3f} "
           f"(PGV {rows[-1]['pgv_bias_vs_real']:.3f})")
     out = {
         "benchmark": "waveforms",
         "command": f"python benchmarks/waveforms.py --samples {args.samples} --grid-samples {args.grid_samples} "
-                   f"--threads {args.threads}",
+                   f"--target-samples {args.target_samples} --threads {args.threads}",
         "data": {"real": "PEER NGA-West2 AT2 (101 records) + FEMA P695 (40 further records), joined to "
                          "ngawest2_subset on RSN; event-grouped hold-out (seed 0)",
                  "held_out_records": int(held.sum()), "held_out_events": int(len(np.unique(real.event_id[held]))),
                  "grid": GRID, "periods_s": EVAL_PERIODS.tolist(),
-                 "gmpes": {"psa_pgv": "BooreEtAl2014", "arias": "TravasarouEtAl2003", "d5_95": "AfshariStewart2016"}},
+                 "gmpes": {"psa_pgv": "BooreEtAl2014", "arias": "TravasarouEtAl2003", "d5_95": "AfshariStewart2016"},
+                 "target": "generate(..., target='BooreEtAl2014'): ln RotD50 at 0.05-5 s (15 periods, between the "
+                           "26 matching periods) vs BSSA14 median and total sigma, --target-samples per scenario",
+                 "realism": "every grid record, with and without target: end velocity / PGV (trapezoid), median "
+                            "D5-95 vs AS16, S-P from AIC picks vs travel-time S-P (R >= 20 km; the per-scenario "
+                            "median relative error, max over scenarios), kappa from the 12-40 Hz FAS slope / "
+                            "conditioned kappa (R <= 80 km)"},
         "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpu_count": os.cpu_count(),
                     "torch_threads": args.threads, "cuda": bool(torch.cuda.is_available()),
                     "load_average": list(os.getloadavg()),

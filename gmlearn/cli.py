@@ -271,7 +271,7 @@ MODELS = ("tree", "monotone", "hybrid", "bnn")
 @app.command("train")
 def train(
     model: str = typer.Option("tree", "--model", "-m", help="tree | monotone | hybrid | bnn"),
-    base: str = typer.Option("auto", help="Physics base: 'auto' (by tectonic region), 'none' (data only; needed with --scheduler), or OpenQuake GSIMs / labels such as CB14, joined by '+'."),
+    base: str = typer.Option("auto", help="Physics base: 'auto' (by tectonic region; 'none' with --scheduler), 'none' (data only), or OpenQuake GSIMs / labels such as CB14, joined by '+'."),
     extrapolation: str = typer.Option("base", help="Outside the training domain: base (fall back towards the physics base) | warn | raise."),
     imts: str = typer.Option(DEFAULT_IMTS, help="Comma-separated IMTs."),
     data: str | None = typer.Option(None, "--data", "-d", help=DATA_HELP),
@@ -305,7 +305,8 @@ def train(
             table = _dask_table(Path(source), imt_list, _region(region, region_old))
         else:
             table = _load_table(source, imt_list, _region(region, region_old), fmt)
-        estimator = _estimator(model, base, seed, extrapolation)
+        # Dask trains data-only models: with --scheduler the default base is none
+        estimator = _estimator(model, "none" if scheduler is not None and base == "auto" else base, seed, extrapolation)
         with _progress() as bar:
             task = bar.add_task(f"training {model}", total=len(imt_list))
 

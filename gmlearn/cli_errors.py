@@ -37,7 +37,10 @@ def set_debug(value: bool) -> None:
 
 def message_of(exc: BaseException) -> str:
     """One line that names the problem: the exception's message, its lines joined."""
-    extra_message = missing_extra_message(exc)
+    import sys
+
+    command = " ".join(a for a in sys.argv[1:3] if not a.startswith("-"))
+    extra_message = missing_extra_message(exc, f"gmlearn {command}" if command else None)
     if extra_message is not None:
         return extra_message
     if isinstance(exc, ImportError):

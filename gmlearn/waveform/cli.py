@@ -1,9 +1,12 @@
-"""``gmlearn waveforms``: generate and evaluate accelerograms (Typer sub-app ``app``).
+"""``gmlearn waveforms``: generate, evaluate, train and select accelerograms (Typer sub-app ``app``).
 
-Commands: ``generate`` (records for one scenario as NPZ/CSV/AT2 plus PNG plots) and
-``evaluate`` (median bias and sigma ratio against OpenQuake GMPEs for a scenario
-grid). Both call the public API (:func:`gmlearn.waveform.load`, ``generate``,
-:mod:`gmlearn.waveform.evaluate`).
+Commands: ``generate`` (records for one scenario as NPZ/CSV/AT2 plus PNG plots, optionally
+matched to a GMPE with ``--target``), ``evaluate`` (median bias and sigma ratio against
+OpenQuake GMPEs for a scenario grid), ``train`` (a generator retrained on a record
+folder and metadata CSV) and ``suite`` (records matched to a target spectrum in mean
+and spread). All call the public API (:func:`gmlearn.waveform.load`, ``generate``,
+:mod:`gmlearn.waveform.evaluate`, :mod:`gmlearn.waveform.training`,
+:mod:`gmlearn.waveform.suite`).
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existin
 
 
 def _check_model(model: str) -> str:
-    if model not in _MODELS and not Path(model).with_suffix(".json").exists():
-        raise typer.BadParameter(f"--model must be one of {list(_MODELS)} or a saved model path. Got {model!r} instead.")
+    if model not in _MODELS and not Path(model).with_suffix(".json").exists() and not (Path(model) / "model.json").exists():
+        raise typer.BadParameter(f"--model must be one of {list(_MODELS)}, a saved model path or a model folder "
+                                 f"(gmlearn waveforms train). Got {model!r} instead.")
     return model
 
 
@@ -50,8 +54,13 @@ def generate(
     formats: Annotated[str, typer.Option("--formats", help="Comma-separated: npz,csv,at2.")] = "npz,csv,at2",
     plots: Annotated[bool, typer.Option(help="Write PNG plots of traces and spectra.")] = True,
     overwrite: Overwrite = False,
+    rake: Annotated[float, typer.Option("--rake", help="Rake (degrees): style of faulting.", min=-180, max=180)] = 0.0,
+    target: Annotated[str | None, typer.Option("--target", help="Match spectra to an OpenQuake GSIM (e.g. "
+                                                                 "BooreEtAl2014): its median, tau and phi.")] = None,
+    realism: Annotated[bool, typer.Option(help="Arrivals, AS16 duration, coda, kappa, zero baseline (100 Hz); "
+                                               "--no-realism gives the generator's own 40-s, 50-Hz window.")] = True,
 ) -> None:
-    """Generate N three-component 40-s accelerograms (50 Hz, g) for one scenario."""
+    """Generate N three-component accelerograms (g) for one scenario."""
     import numpy as np
 
     from gmlearn.exceptions import GMLearnError
@@ -64,12 +73,15 @@ def generate(
         fmt = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
         with console.status(f"generating {n} records with {model}"):
             gen = load(model)
-            acc = gen.generate(mag, rrup, vs30, n=n, random_state=seed)
+            acc, info = gen.generate(mag, rrup, vs30, n=n, random_state=seed, rake=rake, target=target,
+                                     realism=realism, return_info=True)
+            dt = gen.dt if realism else gen.base_dt
             with output_folder(out, overwrite=overwrite, inputs=[Path(model)], command="waveforms generate") as tmp:
-                files = write_records(acc, gen.dt, tmp, name=f"{gen.kind}_M{mag:g}_R{rrup:g}_V{vs30:g}", formats=fmt,
-                                      conditions={"mag": mag, "rrup": rrup, "vs30": vs30})
+                files = write_records(acc, dt, tmp, name=f"{gen.kind}_M{mag:g}_R{rrup:g}_V{vs30:g}", formats=fmt,
+                                      conditions={"mag": mag, "rrup": rrup, "vs30": vs30, "rake": rake},
+                                      lengths=info.get("length_s"))
                 if plots:
-                    files += _plots(gen.kind, acc, gen.dt, tmp, mag, rrup, vs30)
+                    files += _plots(gen.kind, acc, dt, tmp, mag, rrup, vs30)
     except (GMLearnError, ValueError, OSError) as exc:
         _fail(exc)
     table = Table(title=f"{n} records, {gen.kind}, M{mag:g} R{rrup:g} km vs30 {vs30:g} m/s")
@@ -77,11 +89,13 @@ def generate(
     table.add_column("median", justify="right")
     from gmlearn.waveform.metrics import summary
 
-    s = summary(acc, gen.dt, np.array([0.2, 1.0, 3.0]), n_angles=36)
+    s = summary(acc, dt, np.array([0.2, 1.0, 3.0]), n_angles=36)
     for key, label in (("pga", "PGA (g)"), ("pgv", "PGV (cm/s)"), ("arias", "Arias (m/s)"), ("d5_95", "D5-95 (s)")):
         table.add_row(label, f"{np.median(s[key]):.4g}")
     for i, t in enumerate((0.2, 1.0, 3.0)):
         table.add_row(f"PSA({t:g} s) RotD50 (g)", f"{np.median(s['psa'][:, i]):.4g}")
+    if info:
+        table.add_row("length (s)", f"{np.min(info['length_s']):g}-{np.max(info['length_s']):g}")
     table.add_row("files", f"{len(files)} in {out}")
     Console().print(table)
 
@@ -162,3 +176,106 @@ def evaluate(
         except (GMLearnError, OSError) as exc:
             _fail(exc)
         console.print(f"[green]wrote[/] {Path(out) / 'scores.json'}")
+
+
+@app.command("train")
+def train(
+    records: Annotated[Path, typer.Option("--records", help="Folder of component files (AT2, FEMA CSV, "
+                                                            "two-column text or NPZ).")],
+    metadata: Annotated[Path, typer.Option("--metadata", help="CSV: record_id, event_id, mag, rrup, vs30, h1 "
+                                                              "[, h2, v, rake]; file paths relative to --records.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write (model.json + model.safetensors).")],
+    kind: Annotated[str, typer.Option("--kind", help="cgan | diffusion.")] = "cgan",
+    seed: Annotated[int, typer.Option(help="Seed (networks, split, simulations, batches).")] = 0,
+    steps: Annotated[int, typer.Option("--steps", help="Fine-tuning steps on the records.", min=0)] = 300,
+    pretrain_steps: Annotated[int, typer.Option("--pretrain-steps", help="Pretraining steps on simulations.",
+                                                min=0)] = 300,
+    n_sim: Annotated[int, typer.Option("--n-sim", help="Stochastic simulations for pretraining (0: none).",
+                                       min=0)] = 1000,
+    held_out: Annotated[float, typer.Option("--held-out", help="Fraction of events held out.", min=0.0,
+                                            max=0.9)] = 0.25,
+    channels: Annotated[int | None, typer.Option("--channels", help="Network width (default per kind).",
+                                                 min=4)] = None,
+    threads: Annotated[int, typer.Option("--threads", help="Torch CPU threads.", min=1)] = 1,
+    overwrite: Overwrite = False,
+) -> None:
+    """Train a generator on your records; the model folder loads with `--model DIR` and waveform.load(DIR)."""
+    import torch
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from gmlearn.exceptions import GMLearnError
+    from gmlearn.outputs import check_output, output_folder
+    from gmlearn.waveform.persistence import save_folder
+    from gmlearn.waveform.records import read_metadata_folder
+    from gmlearn.waveform.training import KINDS
+    from gmlearn.waveform.training import train as train_model
+
+    if kind not in KINDS:
+        raise typer.BadParameter(f"--kind must be one of {list(KINDS)}. Got {kind!r} instead.")
+    torch.set_num_threads(threads)
+    try:
+        check_output(out, overwrite=overwrite, kind="folder", inputs=[records, metadata])
+        with console.status(f"reading records listed in {metadata}"):
+            recs = read_metadata_folder(records, metadata)
+        columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                   TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn())
+        with Progress(*columns, console=console) as bar:
+            tasks = {"pretrain": bar.add_task("pretrain (simulations)", total=pretrain_steps if n_sim else 0,
+                                              loss=float("nan")),
+                     "finetune": bar.add_task(f"fine-tune ({len(recs)} records)", total=steps, loss=float("nan"))}
+            model = train_model(recs, kind=kind, seed=seed, n_sim=n_sim, pretrain_steps=pretrain_steps, steps=steps,
+                                held_out_fraction=held_out,
+                                architecture={"channels": channels} if channels else None,
+                                progress=lambda phase, step, loss: bar.update(tasks[phase], completed=step + 1,
+                                                                              loss=loss))
+        with output_folder(out, overwrite=overwrite, inputs=[records, metadata], command="waveforms train") as tmp:
+            save_folder(model, tmp)
+        folder = out
+    except (GMLearnError, ValueError, OSError) as exc:
+        _fail(exc)
+        return
+    console.print(f"{kind}: {model.n_parameters()} parameters, {len(model.meta['train_records'])} training records, "
+                  f"{len(model.meta['held_out_records'])} held out -> {folder}")
+
+
+@app.command("suite")
+def suite(
+    target_spectrum: Annotated[Path, typer.Option("--target-spectrum", help="CSV: period_s, psa_g [, sigma_ln] "
+                                                                             "(mean spectrum and ln spread).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (AT2 files, spectra CSV).")],
+    n: Annotated[int, typer.Option("-n", help="Records in the suite.", min=1, max=1000)] = 11,
+    mag: Annotated[float, typer.Option("--mag", help="Magnitude of the scenario (time structure).")] = 6.5,
+    rrup: Annotated[float, typer.Option("--rrup", help="Rupture distance (km).")] = 20.0,
+    vs30: Annotated[float, typer.Option("--vs30", help="Vs30 (m/s).")] = 400.0,
+    rake: Annotated[float, typer.Option("--rake", help="Rake (degrees).", min=-180, max=180)] = 0.0,
+    model: Annotated[str, typer.Option("--model", "-m", help="cgan | diffusion | stochastic | saved path.",
+                                       callback=_check_model)] = "cgan",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    overwrite: Overwrite = False,
+) -> None:
+    """Records matched to a target spectrum in mean and spread (a uniform hazard or conditional mean spectrum)."""
+    import numpy as np
+
+    from gmlearn.exceptions import GMLearnError
+    from gmlearn.outputs import check_output, output_folder
+    from gmlearn.waveform.suite import build_suite, read_target_spectrum
+
+    try:
+        with console.status(f"building a suite of {n} records with {model}"):
+            check_output(out, overwrite=overwrite, kind="folder", inputs=[target_spectrum])
+            spectrum = read_target_spectrum(target_spectrum)
+            with output_folder(out, overwrite=overwrite, inputs=[target_spectrum], command="waveforms suite") as tmp:
+                result = build_suite(spectrum, n=n, mag=mag, rrup=rrup, vs30=vs30, rake=rake, model=model, seed=seed,
+                                     out=tmp)
+    except (GMLearnError, ValueError, OSError) as exc:
+        _fail(exc)
+        return
+    table = Table(title=f"suite of {n} records vs {target_spectrum.name} (ln units)")
+    for col in ("period (s)", "target", "suite mean", "target σ", "suite σ"):
+        table.add_column(col, justify="right")
+    for row in result["rows"]:
+        table.add_row(f"{row['period_s']:g}", f"{row['target_psa_g']:.4g}", f"{row['suite_mean_psa_g']:.4g}",
+                      f"{row['target_sigma_ln']:.3f}", f"{row['suite_sigma_ln']:.3f}")
+    table.add_row("files", f"{len(result['files'])} in {out}", "", "", f"max |ln mean err| "
+                  f"{np.max(np.abs(result['ln_mean_error'])):.3f}")
+    Console().print(table)

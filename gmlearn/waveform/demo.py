@@ -40,28 +40,34 @@ def _run(out: Path, progress: Callable[[str], None] | None, n: int) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda _msg: None)
     m, r, v = SCENARIO["mag"], SCENARIO["rrup"], SCENARIO["vs30"]
-    records, spectra = {}, {}
+    records, spectra, lengths = {}, {}, {}
     for k, name in enumerate(("cgan", "diffusion", "stochastic")):
         say(f"generating {n} records with {name}")
         gen = load(name)
-        records[name] = gen.generate(m, r, v, n=n, random_state=k)
+        records[name], info = gen.generate(m, r, v, n=n, random_state=k, return_info=True)
+        lengths[name] = info["length_s"]
         spectra[name] = summary(records[name], gen.dt, EVAL_PERIODS, n_angles=36)["psa"]
     say("GMPE reference (BSSA14)")
     ref = gmpe_reference(m, r, v, EVAL_PERIODS)
     title = f"M{m:g}, rrup {r:g} km, vs30 {v:g} m/s"
     files = [
         plot_spectra(EVAL_PERIODS, spectra, out / "waveforms_spectra.png", gmpe=ref["psa"], title=title),
-        plot_traces({k: a[:1] for k, a in records.items()}, 0.02, out / "waveforms_traces.png", title),
+        plot_traces({k: a[:1, :, : int(lengths[k][0] / gen.dt)] for k, a in records.items()}, gen.dt,
+                    out / "waveforms_traces.png", title),
     ]
-    acc = np.concatenate([records[k] for k in records])
-    files += write_records(acc, 0.02, out, name="waveforms_demo", formats=("npz",),
-                           conditions={"model": np.repeat(list(records), n), **SCENARIO})
+    n_t = max(a.shape[-1] for a in records.values())
+    acc = np.concatenate([np.pad(a, ((0, 0), (0, 0), (0, n_t - a.shape[-1]))) for a in records.values()])
+    files += write_records(acc, gen.dt, out, name="waveforms_demo", formats=("npz",),
+                           conditions={"model": np.repeat(list(records), n), **SCENARIO},
+                           lengths=np.concatenate(list(lengths.values())))
     bias = {k: float(np.max(np.abs(np.median(np.log(s), axis=0) - ref["psa"][0]))) for k, s in spectra.items()}
     paragraph = (
         f"Engineers often need acceleration time series for an earthquake scenario that no recording covers. "
-        f"gmlearn ships three generators of three-component 40-second accelerograms: a conditional Wasserstein GAN "
+        f"gmlearn ships three generators of three-component accelerograms: a conditional Wasserstein GAN "
         f"and a conditional diffusion model, both pretrained on physics-based stochastic simulations (Boore 2003) and "
-        f"fine-tuned on real PEER NGA-West2 and FEMA P695 records, and the stochastic simulator itself. Here each "
+        f"fine-tuned on real PEER NGA-West2 and FEMA P695 records, and the stochastic simulator itself, all passed "
+        f"through one realism layer (P and S arrivals from distance, Afshari and Stewart (2016) durations, coda, "
+        f"kappa, a baseline that returns velocity and displacement to zero). Here each "
         f"generated {n} records for {title}; the plot compares their RotD50 response spectra (median and 16-84 % band) "
         f"with the median ± one sigma of the BSSA14 ground-motion model from OpenQuake. The largest median bias "
         f"between 0.1 and 3 s is {bias['cgan']:.2f} (GAN), {bias['diffusion']:.2f} (diffusion) and "

@@ -21,8 +21,11 @@ def _at2(acc: np.ndarray, dt: float, title: str) -> str:
 
 
 def write_records(acc: np.ndarray, dt: float, out: str | Path, *, name: str = "record", formats: tuple = FORMATS,
-                  conditions: dict | None = None) -> list[Path]:
+                  conditions: dict | None = None, lengths: np.ndarray | None = None) -> list[Path]:
     """Write records ``acc`` (n, 3, n_t) in g to ``out``; returns the files written.
+
+    ``lengths`` (s, one per record) trims the zero padding of records of different
+    lengths in the CSV and AT2 files (the NPZ keeps the padded array and ``length_s``).
 
     ``npz``: one ``<name>.npz`` with ``acc``, ``dt``, ``components`` and the conditions;
     ``csv``: ``<name>_<i>.csv`` with columns ``time_s, H1_g, H2_g, V_g``;
@@ -35,7 +38,11 @@ def write_records(acc: np.ndarray, dt: float, out: str | Path, *, name: str = "r
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise ValueError(f"The 'formats' parameter must hold values from {list(FORMATS)}. Got {bad} instead.")
-    cond = conditions or {}
+    cond = dict(conditions or {})
+    n_keep = np.full(len(acc), acc.shape[-1]) if lengths is None else np.minimum(
+        np.round(np.asarray(lengths, dtype=float) / dt).astype(int), acc.shape[-1])
+    if lengths is not None:
+        cond["length_s"] = np.asarray(lengths, dtype=float)
     files = []
     if "npz" in formats:
         def _npz(tmp: Path) -> None:
@@ -44,8 +51,9 @@ def write_records(acc: np.ndarray, dt: float, out: str | Path, *, name: str = "r
                                     **{k: np.asarray(v) for k, v in cond.items()})
 
         files.append(atomic_write_with(out / f"{name}.npz", _npz))
-    t = np.arange(acc.shape[-1]) * dt
-    for i, rec in enumerate(acc):
+    for i, full in enumerate(acc):
+        rec = full[:, : n_keep[i]]
+        t = np.arange(rec.shape[-1]) * dt
         if "csv" in formats:
             buf = io.StringIO()
             np.savetxt(buf, np.column_stack([t, rec.T]), delimiter=",", fmt="%.6g", header="time_s,H1_g,H2_g,V_g",

@@ -1,8 +1,12 @@
 """Conditional waveform generators: the common interface, the WGAN-GP and the diffusion model.
 
-Every generator maps conditions (``mag``, ``rrup`` in km, ``vs30`` in m/s) to
-three-component 40-s accelerograms at 50 Hz (g), shape (n, 3, 2000), through the
-multi-band log envelope of :mod:`gmlearn.waveform.representation`.
+Every generator maps conditions (``mag``, ``rrup`` in km, ``vs30`` in m/s) to a
+multi-band log envelope (:mod:`gmlearn.waveform.representation`) of a 40-s, 50-Hz
+window; :meth:`WaveformGenerator.generate` passes it through the realism layer
+(:mod:`gmlearn.waveform.realism`: arrivals, duration, coda, kappa, zero baseline,
+variable length at 100 Hz), applies the style of faulting (``rake``) and, with
+``target=``, matches each record to a spectrum drawn from a ground-motion model
+(:mod:`gmlearn.waveform.target`).
 
 - :class:`StochasticGenerator` wraps the physics-based simulator (no weights);
 - :class:`CGAN` is a conditional Wasserstein GAN with gradient penalty
@@ -11,19 +15,25 @@ multi-band log envelope of :mod:`gmlearn.waveform.representation`.
   schedule and v-prediction (Salimans and Ho 2022), sampled with deterministic DDIM
   steps (Song et al. 2021).
 
-Training (``fit``) is seeded and runs on CUDA when available, else on CPU.
+Training (``fit``) is seeded and runs on CUDA when available, else on CPU. The networks
+are built under the ``seed`` of their configuration and ``fit`` runs with deterministic
+algorithms, so two trainings with the same seeds on one machine give the same weights
+(and, through :func:`gmlearn.waveform.persistence.safetensors_bytes`, the same bytes).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import contextlib
+import functools
+import os
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from gmlearn.waveform.errors import WaveformModelError
 from gmlearn.waveform.representation import N_BANDS, N_FRAMES, decode
 
-__all__ = ["COND_NORM", "normalise_conditions", "WaveformGenerator", "StochasticGenerator", "CGAN", "Diffusion",
+__all__ = ["COND_NORM", "normalise_conditions", "deterministic", "WaveformGenerator", "StochasticGenerator", "CGAN", "Diffusion",
            "device"]
 
 #: Conditioning normalisation: (centre, scale) of mag, ln(rrup + 1 km) and ln(vs30).
@@ -38,6 +48,34 @@ def device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+@contextlib.contextmanager
+def deterministic(seed: int) -> Iterator[None]:
+    """Seed torch (its global generator restored afterwards) and switch on deterministic algorithms."""
+    import torch
+
+    if torch.cuda.is_available():
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    previous = torch.are_deterministic_algorithms_enabled()
+    with torch.random.fork_rng(devices=list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []):
+        torch.manual_seed(int(seed))
+        torch.use_deterministic_algorithms(True)
+        try:
+            yield
+        finally:
+            torch.use_deterministic_algorithms(previous)
+
+
+def _reproducible(fit: Callable) -> Callable:
+    """Run a ``fit`` method under :func:`deterministic` with its ``seed``."""
+
+    @functools.wraps(fit)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with deterministic(kwargs.get("seed", 0)):
+            return fit(self, *args, **kwargs)
+
+    return wrapper
+
+
 def normalise_conditions(mag: np.ndarray, rrup: np.ndarray, vs30: np.ndarray, norm: dict | None = None) -> np.ndarray:
     """Conditions as the networks see them, shape (n, 3)."""
     norm = COND_NORM if norm is None else norm
@@ -45,24 +83,36 @@ def normalise_conditions(mag: np.ndarray, rrup: np.ndarray, vs30: np.ndarray, no
     return np.stack([(x - norm[k][0]) / norm[k][1] for x, k in zip(cols, ("mag", "ln_rrup", "ln_vs30"))], axis=-1)
 
 
-def _conditions(mag: Any, rrup: Any, vs30: Any, n: int | None, ranges: dict, name: str) -> tuple[np.ndarray, ...]:
+def _conditions(mag: Any, rrup: Any, vs30: Any, n: int | None, ranges: dict, name: str,
+                rake: Any = None) -> tuple[np.ndarray, ...]:
     from gmlearn.waveform.stochastic import check_conditions
 
-    arrays = np.broadcast_arrays(*(np.atleast_1d(np.asarray(x, dtype=float)) for x in (mag, rrup, vs30)))
+    values = (mag, rrup, vs30) if rake is None else (mag, rrup, vs30, rake)
+    arrays = np.broadcast_arrays(*(np.atleast_1d(np.asarray(x, dtype=float)) for x in values))
     if n is not None:
         if n < 1:
             raise WaveformModelError(f"The 'n' parameter of {name} must be a positive number of samples. Got {n} instead.")
         if arrays[0].size == 1:
             arrays = [np.repeat(a, n) for a in arrays]
-    check_conditions(*arrays, ranges=ranges, model=name)
-    return tuple(arrays)
+    check_conditions(*arrays[:3], ranges=ranges, model=name)
+    if rake is not None:
+        bad = ~np.isfinite(arrays[3]) | (np.abs(arrays[3]) > 180)
+        if bad.any():
+            raise WaveformModelError(f"The 'rake' condition of {name} must be in [-180, 180] degrees. "
+                                     f"Got {float(arrays[3][bad][0])!r} instead.")
+    return tuple(np.array(a) for a in arrays)
 
 
 class WaveformGenerator:
-    """Common interface: ``generate(mag, rrup, vs30, n, random_state)`` -> acceleration (n, 3, 2000) in g."""
+    """Common interface: ``generate(mag, rrup, vs30, n, random_state, rake=..., target=...)`` -> acceleration (g).
+
+    ``dt`` is the step of the realistic records (0.01 s); ``base_dt`` that of the
+    generator's own 40-s window (0.02 s, ``realism=False``).
+    """
 
     kind = "base"
-    dt = 0.02
+    dt = 0.01
+    base_dt = 0.02
 
     def __init__(self, **config: Any) -> None:
         self.config = config
@@ -74,25 +124,83 @@ class WaveformGenerator:
         """Log band envelopes (n, 36, 80) for the conditions."""
         raise NotImplementedError
 
-    def generate(self, mag: Any, rrup: Any, vs30: Any, n: int | None = None,
-                 random_state: int | None = None) -> np.ndarray:
-        """Three-component accelerograms (g), shape (n, 3, 2000), 50 Hz, 40 s.
+    def _base(self, mag: np.ndarray, rrup: np.ndarray, vs30: np.ndarray, seed: int) -> np.ndarray:
+        """The generator's own 40-s, 50-Hz records (n, 3, 2000)."""
+        rng = np.random.default_rng(seed)
+        return decode(self.envelopes(mag, rrup, vs30, None, int(rng.integers(2**31))), rng)
+
+    def _base_envelopes(self, mag: np.ndarray, rrup: np.ndarray, vs30: np.ndarray, seed: int) -> np.ndarray:
+        return self.envelopes(mag, rrup, vs30, None, seed)
+
+    def generate(self, mag: Any, rrup: Any, vs30: Any, n: int | None = None, random_state: int | None = None, *,
+                 rake: Any = 0.0, target: Any = None, realism: bool = True, kappa0: Any = None, depth: Any = None,
+                 events: Any = None, periods: np.ndarray | None = None, prematch: int = 1,
+                 return_info: bool = False) -> Any:
+        """Three-component accelerograms (g), shape (n, 3, n_t).
 
         Parameters
         ----------
-        mag, rrup, vs30
-            Moment magnitude, rupture distance (km), vs30 (m/s): scalars with ``n``
-            or arrays (one condition per sample). Values outside the training
-            ranges (``self.ranges``) warn with :class:`~gmlearn.exceptions.OutOfRangeWarning`;
-            impossible values raise :class:`WaveformModelError`.
+        mag, rrup, vs30, rake
+            Moment magnitude, rupture distance (km), vs30 (m/s) and rake (degrees):
+            scalars with ``n`` or arrays (one condition per sample). Values outside the
+            training ranges (``self.ranges``) warn with
+            :class:`~gmlearn.exceptions.OutOfRangeWarning`; impossible values raise
+            :class:`WaveformModelError`.
         n
             Number of samples for scalar conditions.
         random_state
             Seed; the same seed gives the same records.
+        target
+            A ground-motion model (any gmlearn model with ``predict``, or an OpenQuake GSIM
+            name such as ``"BooreEtAl2014"``): each record is spectrally matched to a
+            spectrum drawn from the model's median, tau and phi with the Baker and
+            Jayaram (2008) correlation (:mod:`gmlearn.waveform.target`).
+        realism
+            Apply the realism layer (:func:`gmlearn.waveform.realism.restructure`):
+            P and S arrivals, Afshari and Stewart (2016) duration, coda, kappa, variable
+            length, zero baseline; records at ``dt`` = 0.01 s, zero-padded to the
+            longest. ``False`` (only without ``target``) returns the generator's own
+            40-s window at ``base_dt`` = 0.02 s, shape (n, 3, 2000).
+        kappa0, depth
+            Site kappa (s; default from vs30) and hypocentral depth (km) of the realism layer.
+        events, periods
+            Event label per record (records of one event share the between-event
+            term; default: one event per record) and matching periods (s) with ``target``.
+        prematch
+            With ``target``: passes of :func:`gmlearn.waveform.target.envelope_prematch`
+            (band envelopes shifted towards the target and the record re-synthesised, its
+            duration re-fitted) before the Fourier matching.
+        return_info
+            Also return a dict of per-record arrays (``length_s``, ``t_p``, ``t_s``,
+            ``d5_95_target``, ``kappa``, and with ``target`` ``target_periods``,
+            ``target_ln_psa``, ``target_median``, ``target_sigma``).
         """
         rng = np.random.default_rng(random_state)
-        env = self.envelopes(mag, rrup, vs30, n, int(rng.integers(2**31)))
-        return decode(env, rng)
+        mag, rrup, vs30, rake = _conditions(mag, rrup, vs30, n, self.ranges, self.kind, rake)
+        seed = int(rng.integers(2**31))
+        if not realism:
+            if target is not None:
+                raise WaveformModelError("The 'target' parameter needs realism=True (matching works on the "
+                                         "realistic records).")
+            acc = self._base(mag, rrup, vs30, seed)
+            return (acc, {}) if return_info else acc
+        from gmlearn.waveform import target as tg
+        from gmlearn.waveform.realism import restructure
+
+        env = self._base_envelopes(mag, rrup, vs30, seed) + tg.faulting_factor(rake)
+        seed_r = int(rng.integers(2**31))
+        opts = {"kappa0": kappa0, "depth": depth, "random_state": seed_r, "dt": self.dt}
+        acc, info = restructure(env, mag, rrup, vs30, rake, **opts)
+        if target is not None:
+            p = tg.MATCH_PERIODS if periods is None else np.asarray(periods, dtype=float)
+            draw = tg.target_spectra(target, mag, rrup, vs30, rake, p, events=events, random_state=rng)
+            for _ in range(prematch):
+                env = tg.envelope_prematch(env, acc, self.dt, draw["ln_psa"], p)
+                acc, info = restructure(env, mag, rrup, vs30, rake, **opts)  # same seed: same durations and noise
+            acc = tg.spectral_match(acc, self.dt, info["length_s"], np.exp(draw["ln_psa"]), p, onsets=info["t_p"])
+            info.update({"target_periods": p, "target_ln_psa": draw["ln_psa"], "target_median": draw["median"],
+                         "target_sigma": draw["sigma"], "target_tau": draw["tau"], "target_phi": draw["phi"]})
+        return (acc, info) if return_info else acc
 
 
 class StochasticGenerator(WaveformGenerator):
@@ -100,18 +208,20 @@ class StochasticGenerator(WaveformGenerator):
 
     kind = "stochastic"
 
-    def generate(self, mag: Any, rrup: Any, vs30: Any, n: int | None = None,
-                 random_state: int | None = None) -> np.ndarray:
+    def _base(self, mag: np.ndarray, rrup: np.ndarray, vs30: np.ndarray, seed: int) -> np.ndarray:
         from gmlearn.waveform.stochastic import simulate
 
-        mag, rrup, vs30 = _conditions(mag, rrup, vs30, n, self.ranges, "stochastic")
-        return simulate(mag, rrup, vs30, dt=self.dt, random_state=random_state)
+        return simulate(mag, rrup, vs30, dt=self.base_dt, random_state=seed)
+
+    def _base_envelopes(self, mag: np.ndarray, rrup: np.ndarray, vs30: np.ndarray, seed: int) -> np.ndarray:
+        from gmlearn.waveform.representation import encode
+
+        return encode(self._base(mag, rrup, vs30, seed))
 
     def envelopes(self, mag: Any, rrup: Any, vs30: Any, n: int | None = None,
                   random_state: int | None = None) -> np.ndarray:
-        from gmlearn.waveform.representation import encode
-
-        return encode(self.generate(mag, rrup, vs30, n, random_state))
+        mag, rrup, vs30 = _conditions(mag, rrup, vs30, n, self.ranges, "stochastic")
+        return self._base_envelopes(mag, rrup, vs30, random_state)
 
 
 class _TorchGenerator(WaveformGenerator):
@@ -123,7 +233,8 @@ class _TorchGenerator(WaveformGenerator):
         self.std = np.ones(_CHANNELS, dtype=np.float32)
         self.cond_norm = dict(COND_NORM)
         self.history: list[float] = []
-        self.net = self._build()
+        with deterministic(int(config.get("seed", 0))):  # same seed -> same initial weights
+            self.net = self._build()
 
     def _build(self):  # noqa: ANN202
         raise NotImplementedError
@@ -188,6 +299,7 @@ class CGAN(_TorchGenerator):
                 out.append(self.net(z[i:i + batch].to(dev), cond[i:i + batch].to(dev)).cpu().numpy())
         return self._from_unit(np.concatenate(out))
 
+    @_reproducible
     def fit(self, env: np.ndarray, cond: np.ndarray, *, steps: int = 1000, batch: int = 64, lr: float = 2e-4,
             n_critic: int = 3, gp: float = 10.0, seed: int = 0, extra: tuple[np.ndarray, np.ndarray] | None = None,
             mix: float = 0.5, progress: Callable[[int, float], None] | None = None) -> "CGAN":
@@ -310,6 +422,7 @@ class Diffusion(_TorchGenerator):
                 out.append(xb.cpu().numpy())
         return self._from_unit(np.concatenate(out))
 
+    @_reproducible
     def fit(self, env: np.ndarray, cond: np.ndarray, *, steps: int = 2000, batch: int = 64, lr: float = 1e-3,
             seed: int = 0, extra: tuple[np.ndarray, np.ndarray] | None = None, mix: float = 0.5,
             ema: float = 0.995, progress: Callable[[int, float], None] | None = None) -> "Diffusion":

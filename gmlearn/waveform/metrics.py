@@ -67,14 +67,44 @@ def oscillator_response(acc: np.ndarray, dt: float, periods: np.ndarray, damping
 
     Returns an array shaped (n_periods, *acc.shape).
     """
-    from scipy.signal import lfilter
-
     acc = np.asarray(acc, dtype=float)
     out = np.empty((len(periods), *acc.shape))
     for i, period in enumerate(np.asarray(periods, dtype=float)):
-        b, a = sdof_filter(float(period), float(dt), float(damping))
-        out[i] = lfilter(b, a, acc, axis=-1)
+        out[i] = _filter(acc, float(period), float(dt), float(damping))
     return out
+
+
+@lru_cache(maxsize=4096)
+def _start_state(period: float, dt: float, damping: float = 0.05) -> tuple[float, float]:
+    """Coefficients ``(c0, c1)`` of the transposed-direct-form state ``zi = (c0, c1) x[0]`` of :func:`sdof_filter`
+    that starts the oscillator at rest at the first sample (not at rest one step earlier).
+
+    With it the first outputs are ``y[0] = 0`` and ``y[1] = b_now x[0] + b_next x[1]``
+    (the exact step from rest), as in the PEER spectra of records that start mid-motion.
+    """
+    b, _ = sdof_filter(period, dt, damping)
+    from scipy.linalg import expm
+
+    w = 2.0 * np.pi / period
+    m = np.zeros((4, 4))
+    m[0, 1] = 1.0
+    m[1, 0], m[1, 1], m[1, 2] = -w * w, -2.0 * damping * w, -1.0
+    m[2, 3] = 1.0
+    e = expm(m * dt)
+    g0, g1 = e[0, 2], e[0, 3]
+    b_now = g0 - g1 / dt
+    return -float(b[0]), float(b_now - b[1])
+
+
+def _filter(acc: np.ndarray, period: float, dt: float, damping: float) -> np.ndarray:
+    """Relative displacement from rest at the first sample (recursive filter with a matched initial state)."""
+    from scipy.signal import lfilter
+
+    b, a = sdof_filter(float(period), float(dt), float(damping))
+    c0, c1 = _start_state(float(period), float(dt), float(damping))
+    x0 = acc[..., :1]
+    zi = np.concatenate([c0 * x0, c1 * x0], axis=-1)
+    return lfilter(b, a, acc, axis=-1, zi=zi)[0]
 
 
 def _refined(acc: np.ndarray, dt: float, period: float, oversample: int) -> tuple[np.ndarray, float]:
@@ -89,11 +119,8 @@ def _refined(acc: np.ndarray, dt: float, period: float, oversample: int) -> tupl
 
 def _response(acc: np.ndarray, dt: float, period: float, damping: float, oversample: int) -> np.ndarray:
     """Relative displacement history of one oscillator; short periods on a refined grid."""
-    from scipy.signal import lfilter
-
     fine, step = _refined(acc, dt, period, oversample)
-    b, a = sdof_filter(float(period), float(step), float(damping))
-    return lfilter(b, a, fine, axis=-1)
+    return _filter(fine, float(period), float(step), float(damping))
 
 
 def _peak_response(acc: np.ndarray, dt: float, period: float, damping: float, oversample: int) -> np.ndarray:

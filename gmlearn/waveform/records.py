@@ -24,6 +24,9 @@ __all__ = [
     "read_peer_folder",
     "read_fema_folder",
     "read_all",
+    "read_component",
+    "read_metadata_folder",
+    "METADATA_COLUMNS",
     "COMPONENTS",
     "at2_unit",
     "DT_RANGE",
@@ -292,7 +295,8 @@ def read_peer_folder(folder: str | Path, *, rsns: list[int] | None = None) -> li
         if len(set(dts)) > 1:
             raise RecordFormatError(f"components of RSN {rsn} have different time steps {sorted(set(dts))}",
                                     file=str(folder))
-        extra = {"event_name": row["Earthquake Name"], "files": [str(row[k]) for k in (
+        extra = {"event_name": row["Earthquake Name"], "component_npts": [0 if c is None else len(c) for c in comps],
+                 "files": [str(row[k]) for k in (
             "Horizontal-1 Acc. Filename", "Horizontal-2 Acc. Filename", "Vertical Acc. Filename")],
             "peer_arias_m_s": _num(row["Arias Intensity (m/sec)"]), "peer_d5_75": _num(row["5-75% Duration (sec)"]),
             "peer_d5_95": _num(row["5-95% Duration (sec)"])}
@@ -342,3 +346,110 @@ def read_all(shared: str | Path) -> list[Record]:
     seen = {r.record_id for r in peer}
     fema = [r for r in read_fema_folder(shared / "waveforms_fema_p695") if r.record_id not in seen]
     return peer + fema
+
+
+#: Columns of the metadata CSV read by :func:`read_metadata_folder` (``rake``, ``h2``, ``v`` optional).
+METADATA_COLUMNS = ("record_id", "event_id", "mag", "rrup", "vs30", "h1")
+
+
+def read_component(path: str | Path) -> tuple[np.ndarray, float]:
+    """One acceleration component (g) and its time step (s), the format chosen by the file suffix.
+
+    - ``.at2`` (PEER, optionally ``.gz``): :func:`read_at2`;
+    - ``.csv`` with the header ``time_s,acc_g`` (FEMA P695): :func:`read_fema_csv`;
+    - ``.npz``: arrays ``acc`` (n,) in g and ``dt`` (s);
+    - any other text (``.txt``, ``.dat``, other ``.csv``): two columns, time (s) and acceleration (g),
+      separated by spaces, tabs or commas; lines starting with ``#`` and a non-numeric header line are skipped.
+    """
+    path = Path(path)
+    suffixes = [x.lower() for x in path.suffixes]
+    if not path.exists():
+        raise RecordFormatError("file not found", file=str(path))
+    if ".at2" in suffixes:
+        acc, dt, _ = read_at2(path)
+        return acc, dt
+    if suffixes and suffixes[-1] == ".npz":
+        with np.load(path) as data:
+            if "acc" not in data or "dt" not in data:
+                raise RecordFormatError(f"an NPZ component needs arrays 'acc' and 'dt'; found {sorted(data.files)}",
+                                        file=str(path))
+            acc, dt = np.asarray(data["acc"], dtype=float).ravel(), float(data["dt"])
+        if not np.isfinite(dt) or dt <= 0:
+            raise RecordFormatError("dt must be a positive time step in s", file=str(path), value=dt)
+        _check_sampling(acc.size, dt, path, None)
+        if not np.isfinite(acc).all():
+            raise RecordFormatError("acceleration values must be finite (NaN and inf are refused)", file=str(path))
+        return acc, dt
+    lines = _open_text(path)
+    if lines and lines[0].strip().replace(" ", "") == "time_s,acc_g":
+        return read_fema_csv(path)
+    rows = [ln.replace(",", " ").split() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    if rows and not all(_is_float(t) for t in rows[0]):
+        rows = rows[1:]
+    if len(rows) < 2 or any(len(r) != 2 or not all(_is_float(t) for t in r) for r in rows):
+        raise RecordFormatError("a text component must hold two numeric columns: time (s) and acceleration (g)",
+                                file=str(path))
+    data = np.array(rows, dtype=float)
+    if not np.isfinite(data).all():
+        raise RecordFormatError("time and acceleration must be finite numbers (NaN and inf are refused)", file=str(path))
+    steps = np.diff(data[:, 0])
+    dt = float(np.median(steps))
+    if dt <= 0 or np.max(np.abs(steps - dt)) > 1e-3 * dt + 1e-6:
+        raise RecordFormatError("time must increase with a uniform step", file=str(path), value=dt)
+    _check_sampling(len(data), dt, path, None)
+    return data[:, 1], round(dt, 7)
+
+
+def read_metadata_folder(folder: str | Path, metadata: str | Path) -> list[Record]:
+    """Records listed in a metadata CSV, with component files under ``folder``.
+
+    The CSV holds one row per record with the columns :data:`METADATA_COLUMNS`
+    (``record_id``, ``event_id``, ``mag``, ``rrup`` in km, ``vs30`` in m/s, ``h1``)
+    and optionally ``h2``, ``v`` and ``rake`` (degrees). ``h1``/``h2``/``v`` are file
+    paths relative to ``folder`` in any format :func:`read_component` reads; a blank
+    ``h2`` or ``v`` is a missing component. Rows are returned sorted by ``record_id``.
+
+    Raises
+    ------
+    RecordFormatError
+        For a missing column, a non-numeric condition, components with different time
+        steps or an unreadable file.
+    """
+    import pandas as pd
+
+    folder, metadata = Path(folder), Path(metadata)
+    if not metadata.exists():
+        raise RecordFormatError("metadata CSV not found", file=str(metadata))
+    table = pd.read_csv(metadata, dtype=str, keep_default_na=False)
+    missing = [c for c in METADATA_COLUMNS if c not in table.columns]
+    if missing:
+        raise RecordFormatError(f"the metadata CSV lacks the columns {missing}; it has {list(table.columns)} and "
+                                f"needs {list(METADATA_COLUMNS)} (optional: h2, v, rake)", file=str(metadata))
+    out = []
+    for i, row in table.sort_values("record_id", kind="stable").iterrows():
+        meta: dict = {"source": "metadata_csv"}
+        for key in ("mag", "rrup", "vs30", "rake"):
+            text = str(row.get(key, "0" if key == "rake" else "")).strip() or ("0" if key == "rake" else "")
+            if not _is_float(text):
+                raise RecordFormatError(f"column {key!r} must be a number", file=str(metadata), row=int(i) + 2,
+                                        value=text)
+            meta[key] = float(text)
+        meta["rjb"] = meta["rrup"]
+        comps: list[np.ndarray | None] = []
+        dts = []
+        for key in ("h1", "h2", "v"):
+            name = str(row.get(key, "")).strip()
+            if not name:
+                comps.append(None)
+                continue
+            acc, dt = read_component(folder / name)
+            comps.append(acc)
+            dts.append(dt)
+        if comps[0] is None:
+            raise RecordFormatError("column 'h1' must name a component file", file=str(metadata), row=int(i) + 2)
+        if max(dts) - min(dts) > 1e-9:
+            raise RecordFormatError(f"components of record {row['record_id']} have different time steps "
+                                    f"{sorted(set(dts))}", file=str(metadata), row=int(i) + 2)
+        meta["files"] = [str(row.get(k, "")) for k in ("h1", "h2", "v")]
+        out.append(Record(_stack(comps), dts[0], str(row["record_id"]), str(row["event_id"]), meta))
+    return out

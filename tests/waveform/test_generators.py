@@ -30,7 +30,7 @@ def test_diffusion_loss_decreases(sim_data):
     model.fit(env, cond, steps=60, batch=32, lr=3e-3, seed=0)
     first, last = np.mean(model.history[:10]), np.mean(model.history[-10:])
     assert last < 0.8 * first
-    out = model.generate(6.5, 20.0, 400.0, n=2, random_state=0)
+    out = model.generate(6.5, 20.0, 400.0, n=2, random_state=0, realism=False)
     assert out.shape == (2, 3, 2000) and np.all(np.isfinite(out))
 
 
@@ -84,7 +84,7 @@ def test_shipped_weights_generate(name):
     model = load(name)
     assert model.n_parameters() < 400_000
     acc = model.generate(6.5, 20.0, 400.0, n=3, random_state=0)
-    assert acc.shape == (3, 3, 2000) and np.all(np.isfinite(acc))
+    assert acc.shape[:2] == (3, 3) and acc.shape[-1] > 2000 and np.all(np.isfinite(acc))
     assert 1e-3 < np.max(np.abs(acc)) < 5.0  # g
     np.testing.assert_array_equal(acc, model.generate(6.5, 20.0, 400.0, n=3, random_state=0))
     with warnings.catch_warnings(record=True) as caught:

@@ -103,3 +103,21 @@ def test_fema_other_units_and_short_records_are_refused(tmp_path):
         read_fema_csv(_fema(tmp_path / "b.csv", ["0.01"] * 5))
     acc, dt = read_fema_csv(_fema(tmp_path / "c.csv", ["0.01"] * 40))
     assert acc.shape == (40,) and dt == pytest.approx(0.01)
+
+
+@pytest.mark.parametrize(("kind", "match"), [("nan", "finite"), ("short", "NPTS must be between 16"),
+                                             ("dt", "DT must be a time step")])
+def test_text_and_npz_components_have_the_same_limits(tmp_path, kind, match):
+    from gmlearn.waveform.records import read_component
+
+    n, dt = (5, 0.01) if kind == "short" else (40, 5.0 if kind == "dt" else 0.01)
+    acc = np.full(n, 0.01)
+    if kind == "nan":
+        acc[3] = np.nan
+    text = tmp_path / "c.txt"
+    text.write_text("\n".join(f"{dt * i:.4f} {a}" for i, a in enumerate(acc)) + "\n")
+    with pytest.raises(RecordFormatError, match=match):
+        read_component(text)
+    np.savez(tmp_path / "c.npz", acc=acc, dt=dt)
+    with pytest.raises(RecordFormatError, match=match):
+        read_component(tmp_path / "c.npz")

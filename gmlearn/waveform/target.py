@@ -1,0 +1,215 @@
+"""Spectra that follow a chosen ground-motion model: target draws, spectral matching, style of faulting.
+
+- :func:`target_spectra` draws one RotD50 spectrum per record from a model's ln
+  median, between-event ``tau`` and within-event ``phi``, each residual correlated
+  across periods with Baker and Jayaram (2008) (OpenQuake's
+  ``cross_correlation.BakerJayaram2008``). Records at the same scenario are
+  moment-matched: the total standardised residuals of each period are replaced by
+  normal scores of their ranks, rescaled to unit sample standard deviation (rank
+  correlation kept, Iman and Conover 1982), so a set has the model's median and σ by
+  construction.
+- :func:`envelope_prematch` first shifts each band of the generator's envelope by the
+  ratio of target to current spectrum at the band's centre period, and the realism
+  layer re-synthesises the record (its duration re-fitted to the same draw), so that
+- :func:`spectral_match` only has to correct a little: it scales each record's Fourier spectrum, iteratively, by the
+  ratio of target to current spectrum (geometric mean of the horizontals, RotD50 in
+  the last iterations), interpolated in log frequency, keeping the phases and so the
+  time structure; the baseline is corrected after every step.
+- :func:`faulting_factor`: style of faulting as the BSSA14 mechanism terms
+  (normal or reverse minus strike-slip, per band), added to generator envelopes.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from gmlearn.waveform.errors import WaveformModelError
+
+__all__ = ["MATCH_PERIODS", "bj08_matrix", "target_spectra", "envelope_prematch", "spectral_match", "match_target",
+           "faulting_factor", "mechanism"]
+
+#: Periods (s) at which records are matched to their target spectra (40, 13.7 % apart).
+MATCH_PERIODS = np.geomspace(0.03, 8.0, 40)
+
+
+@lru_cache(maxsize=16)
+def _bj08(periods: tuple[float, ...]) -> np.ndarray:
+    from openquake.hazardlib.cross_correlation import BakerJayaram2008
+    from openquake.hazardlib.imt import SA
+
+    model = BakerJayaram2008()
+    imts = [SA(t) for t in periods]
+    return np.array([[model.get_correlation(a, b) for b in imts] for a in imts])
+
+
+def bj08_matrix(periods: np.ndarray) -> np.ndarray:
+    """Baker and Jayaram (2008) correlation of ln PSA residuals between ``periods`` (s), shape (T, T)."""
+    return _bj08(tuple(float(t) for t in np.asarray(periods, dtype=float))).copy()
+
+
+def _as_model(model: Any) -> Any:
+    if isinstance(model, str):
+        from gmlearn.gmpe.reference import OpenQuakeGMPE
+
+        return OpenQuakeGMPE(model)
+    if not hasattr(model, "predict"):
+        raise WaveformModelError("The 'target' parameter must be a gmlearn ground-motion model (with predict) or an "
+                                 f"OpenQuake GSIM name such as 'BooreEtAl2014'. Got {type(model).__name__} instead.")
+    return model
+
+
+def _normal_scores(z: np.ndarray) -> np.ndarray:
+    """Per column: ranks -> standard normal quantiles, rescaled to unit sample standard deviation."""
+    from scipy.stats import norm
+
+    m = z.shape[0]
+    ranks = np.argsort(np.argsort(z, axis=0, kind="stable"), axis=0)
+    scores = norm.ppf((ranks + 0.5) / m)
+    return scores / scores.std(axis=0, ddof=1, keepdims=True)
+
+
+def target_spectra(model: Any, mag: np.ndarray, rrup: np.ndarray, vs30: np.ndarray, rake: np.ndarray,
+                   periods: np.ndarray = MATCH_PERIODS, *, events: Any = None,
+                   random_state: int | np.random.Generator | None = None) -> dict[str, np.ndarray]:
+    """Draw one ln RotD50 spectrum (ln g) per record from ``model``.
+
+    Returns ``{"ln_psa", "median", "tau", "phi", "sigma"}``, each shaped (n, n_periods)
+    (``median`` is the ln median). ``events`` labels records of one event (shared
+    between-event term); without it every record is its own event and records of one
+    scenario are moment-matched.
+    """
+    from gmlearn.waveform.timing import scenario_table
+
+    rng = np.random.default_rng(random_state)
+    model = _as_model(model)
+    periods = np.asarray(periods, dtype=float)
+    table = scenario_table(mag, rrup, vs30, rake)
+    pred = model.predict(table, [f"SA({t:g})" for t in periods])
+    mean, tau, phi, sigma = (np.asarray(x, dtype=float).T for x in (pred.mean, pred.tau, pred.phi, pred.sigma))
+    if not np.all(np.isfinite(tau)) or not np.all(np.isfinite(phi)) or np.all(tau == 0):
+        tau, phi = np.zeros_like(sigma), sigma
+    chol = np.linalg.cholesky(bj08_matrix(periods) + 1e-9 * np.eye(len(periods)))
+    n = len(table)
+    labels = np.arange(n) if events is None else np.broadcast_to(np.asarray(events), (n,))
+    uniq, which = np.unique(labels, return_inverse=True)
+    eta = (rng.standard_normal((len(uniq), len(periods))) @ chol.T)[which]
+    eps = rng.standard_normal((n, len(periods))) @ chol.T
+    total = np.sqrt(tau ** 2 + phi ** 2)
+    z = (tau * eta + phi * eps) / np.maximum(total, 1e-12)
+    if events is None:
+        keys = np.round(np.column_stack([table["mag"], table["rrup"], table["vs30"], table["rake"]]), 6)
+        _, group = np.unique(keys, axis=0, return_inverse=True)
+        for g in np.unique(group):
+            rows = np.flatnonzero(group.ravel() == g)
+            if rows.size >= 3:
+                z[rows] = _normal_scores(z[rows])
+    return {"ln_psa": mean + total * z, "median": mean, "tau": tau, "phi": phi, "sigma": total}
+
+
+def _ratio_on_freqs(ratio: np.ndarray, periods: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """Ratios at ``periods`` (n, T) -> at frequencies ``f``, log-frequency interpolation, held beyond the ends."""
+    fp = 1.0 / periods[::-1]
+    lf = np.log(np.maximum(f, 1e-6))
+    lr = np.log(ratio[:, ::-1])
+    return np.exp(np.stack([np.interp(lf, np.log(fp), row) for row in lr]))
+
+
+def spectral_match(acc: np.ndarray, dt: float, lengths: np.ndarray, target: np.ndarray,
+                   periods: np.ndarray = MATCH_PERIODS, *, iterations: int = 10, rotd_last: int = 1,
+                   n_angles: int = 20, onsets: np.ndarray | None = None) -> np.ndarray:
+    """Match records (n, 3, n_t) to target RotD50 spectra ``target`` (n, T) in g by iterative Fourier scaling.
+
+    Each iteration scales all three components by the ratio of target to current
+    horizontal spectrum (geometric mean of H1 and H2; RotD50 in the last ``rotd_last``
+    iterations), limited to [0.5, 2] per step, zeroes the samples after each record's
+    ``lengths`` (s) and, with ``onsets`` (s), those more than 0.2 s before each record's
+    P arrival (the acausal spread of the scaling), and re-applies
+    :func:`gmlearn.waveform.realism.zero_baseline`.
+    """
+    from gmlearn.waveform.metrics import psa, rotd
+    from gmlearn.waveform.realism import zero_baseline
+
+    acc = np.array(acc, dtype=float)
+    n_t = acc.shape[-1]
+    n_len = np.round(np.asarray(lengths, dtype=float) / dt).astype(int)
+    inside = np.arange(n_t)[None, :] < n_len[:, None]
+    if onsets is not None:
+        first = np.round((np.asarray(onsets, dtype=float) - 0.2) / dt).astype(int)
+        inside &= np.arange(n_t)[None, :] >= first[:, None]
+    f = np.fft.rfftfreq(n_t, dt)
+    for k in range(iterations):
+        if k >= iterations - rotd_last:
+            current = rotd(acc[:, 0], acc[:, 1], dt, periods, n_angles=n_angles)
+        else:
+            current = np.sqrt(psa(acc[:, 0], dt, periods) * psa(acc[:, 1], dt, periods))
+        ratio = np.clip(target / np.maximum(current, 1e-12), 0.5, 2.0)
+        spec = np.fft.rfft(acc, axis=-1) * _ratio_on_freqs(ratio, periods, f)[:, None, :]
+        acc = np.fft.irfft(spec, n_t, axis=-1) * inside[:, None, :]
+        acc = zero_baseline(acc, dt, n_len)
+    return acc
+
+
+def envelope_prematch(env: np.ndarray, acc: np.ndarray, dt: float, ln_target: np.ndarray,
+                      periods: np.ndarray = MATCH_PERIODS) -> np.ndarray:
+    """Shift generator log envelopes (n, 36, F) by ln(target / current) at each band's centre period.
+
+    ``acc`` are the records made from ``env`` (geometric mean of the horizontals is
+    compared with ``ln_target`` (n, T)). Re-synthesising from the shifted envelopes puts
+    the records close to their targets before :func:`spectral_match`, so the realism
+    layer's duration and arrivals are kept (matching then only corrects a little).
+    """
+    from gmlearn.waveform.metrics import psa
+    from gmlearn.waveform.representation import BAND_EDGES, N_BANDS
+
+    current = 0.5 * (np.log(np.maximum(psa(acc[:, 0], dt, periods), 1e-12))
+                     + np.log(np.maximum(psa(acc[:, 1], dt, periods), 1e-12)))
+    diff = np.clip(ln_target - current, -2.5, 2.5)
+    centres = np.log(1.0 / np.sqrt(BAND_EDGES[:-1] * BAND_EDGES[1:]))[::-1]  # increasing ln period
+    shift = np.stack([np.interp(centres, np.log(periods), row)[::-1] for row in diff])  # (n, N_BANDS)
+    out = np.asarray(env, dtype=float).reshape(len(env), 3, N_BANDS, -1) + shift[:, None, :, None]
+    return out.reshape(np.shape(env))
+
+
+def match_target(acc: np.ndarray, dt: float, lengths: np.ndarray, model: Any, mag: np.ndarray, rrup: np.ndarray,
+                 vs30: np.ndarray, rake: np.ndarray, *, periods: np.ndarray | None = None, events: Any = None,
+                 onsets: np.ndarray | None = None,
+                 random_state: int | np.random.Generator | None = None) -> tuple[np.ndarray, dict]:
+    """Draw target spectra from ``model`` (:func:`target_spectra`) and match ``acc`` to them; returns (acc, info)."""
+    periods = MATCH_PERIODS if periods is None else np.asarray(periods, dtype=float)
+    draw = target_spectra(model, mag, rrup, vs30, rake, periods, events=events, random_state=random_state)
+    out = spectral_match(acc, dt, lengths, np.exp(draw["ln_psa"]), periods, onsets=onsets)
+    info = {"target_periods": periods, "target_ln_psa": draw["ln_psa"], "target_median": draw["median"],
+            "target_sigma": draw["sigma"], "target_tau": draw["tau"], "target_phi": draw["phi"]}
+    return out, info
+
+
+def mechanism(rake: np.ndarray) -> np.ndarray:
+    """0 strike-slip, 1 normal (-150 < rake < -30), 2 reverse (30 < rake < 150), as OpenQuake's BSSA14."""
+    rake = np.asarray(rake, dtype=float)
+    return np.where((rake > -150) & (rake < -30), 1, np.where((rake > 30) & (rake < 150), 2, 0))
+
+
+@lru_cache(maxsize=1)
+def _mechanism_terms() -> np.ndarray:
+    """ln PSA(normal, reverse) - ln PSA(strike-slip) of BSSA14 at the band centres, shape (3, N_BANDS)."""
+    import warnings
+
+    from gmlearn.gmpe.reference import OpenQuakeGMPE
+    from gmlearn.waveform.representation import BAND_EDGES
+    from gmlearn.waveform.timing import scenario_table
+
+    periods = np.clip(1.0 / np.sqrt(BAND_EDGES[:-1] * BAND_EDGES[1:]), 0.01, 10.0)
+    table = scenario_table(6.5, 20.0, 760.0, np.array([0.0, -90.0, 90.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mean = OpenQuakeGMPE("BooreEtAl2014").predict(table, [f"SA({t:.4g})" for t in periods]).mean  # (B, 3)
+    return (mean - mean[:, :1]).T
+
+
+def faulting_factor(rake: np.ndarray) -> np.ndarray:
+    """Log-envelope offsets (n, 3 * N_BANDS, 1) for the style of faulting, relative to strike-slip (BSSA14)."""
+    terms = _mechanism_terms()[mechanism(np.atleast_1d(rake))]  # (n, B)
+    return np.tile(terms, (1, 3))[:, :, None]
