@@ -890,8 +890,12 @@ def out_of_range_counts_agree(work: Path) -> tuple[str, str]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", OutOfRangeWarning)
         model.predict(table)
-    whole = {str(w.message).split(" have ")[1].split(" outside")[0]: int(str(w.message).split(": ")[1].split(" row")[0])
-             for w in caught if issubclass(w.category, OutOfRangeWarning)}
+    whole: dict[str, int] = {}
+    for w in caught:
+        if issubclass(w.category, OutOfRangeWarning):
+            text = str(w.message)
+            name = text.split(" have ")[1].split(" outside")[0] if " have " in text else "domain"
+            whole[name] = whole.get(name, 0) + int(text.split(": ", 1)[1].split(" ")[0])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         a = predict_parquet(model, work / "f.parquet", work / "o", chunk_rows=97).out_of_range_rows

@@ -19,6 +19,7 @@ Output columns per IMT: ``<IMT>_ln_mean``, ``<IMT>_tau``, ``<IMT>_phi``,
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 import warnings
@@ -57,7 +58,9 @@ class StreamResult:
         all rows (``None`` when every row was inside the model's training
         ranges); the same counts as predicting the whole table at once.
     out_of_range_rows
-        Feature -> number of rows outside its training range.
+        Feature -> number of rows outside its training range (``"domain"``:
+        rows outside the training domain of an anchored model; ``"region"``:
+        rows of a region it was not trained on).
     """
 
     path: Path
@@ -68,39 +71,66 @@ class StreamResult:
     out_of_range_rows: dict[str, int] | None = None
 
 
-# feature -> [rows outside, worst value, lo, hi]
-_Counts = dict[str, list[float]]
+# what -> [rows, rows predicted in the batches that warned, first message]
+_Counts = dict[str, list[Any]]
+_WARNING = re.compile(r"^(?P<owner>[^:]+): (?P<n>\d+)(?: of (?P<m>\d+))? row\(s\) (?P<rest>.*)$", re.S)
 
 
-def _count_out_of_range(model: Any, table: pd.DataFrame, counts: _Counts) -> None:
-    """Add this batch's rows outside the model's training ranges to ``counts`` (the rule of ``warn_out_of_range``)."""
-    for name, (lo, hi) in (getattr(model, "ranges_", None) or {}).items():
-        if name not in table:
+def _count_warnings(caught: list, counts: _Counts, rows: int) -> None:
+    """Add one batch's out-of-range warnings to ``counts``, keyed by feature (or 'domain', 'region')."""
+    for w in caught:
+        if not issubclass(w.category, OutOfRangeWarning):
             continue
-        values = pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=float)
-        out = np.isfinite(values) & ((values < lo) | (values > hi))
-        if out.any():
-            worst = float(values[out][np.argmax(np.maximum(lo - values[out], values[out] - hi))])
-            entry = counts.setdefault(name, [0, worst, lo, hi])
-            entry[0] += int(out.sum())
-            if max(lo - worst, worst - hi) > max(lo - entry[1], entry[1] - hi):
-                entry[1] = worst
+        text = str(w.message)
+        match = _WARNING.match(text)
+        if match is None:  # a message without a count: keep the first of its kind
+            counts.setdefault(text, [0, 0, text])
+            continue
+        rest = match["rest"]
+        feature = re.search(r"^have (\S+) outside", rest)
+        key = feature.group(1) if feature else "domain" if "training domain" in rest else \
+            "region" if "from a region" in rest else rest[:40]
+        entry = counts.setdefault(key, [0, 0, text])
+        entry[0] += int(match["n"])
+        entry[1] += rows if match["m"] else 0
+        if _farther(text, entry[2]):
+            entry[2] = text
+
+
+_EXAMPLE = re.compile(r"\[(?P<lo>[-+0-9.eE]+), (?P<hi>[-+0-9.eE]+)\] \(e\.g\. (?P<v>[-+0-9.eE]+|nan|inf|-inf)\)")
+
+
+def _farther(new: str, old: str) -> bool:
+    """Whether ``new`` names a value farther outside the range than ``old`` (so the report shows the worst)."""
+    a, b = _EXAMPLE.search(new), _EXAMPLE.search(old)
+    if a is None or b is None:
+        return False
+    lo, hi = float(a["lo"]), float(a["hi"])
+    return max(lo - float(a["v"]), float(a["v"]) - hi) > max(lo - float(b["v"]), float(b["v"]) - hi)
 
 
 def _merge_counts(parts: Iterable[_Counts]) -> _Counts:
     total: _Counts = {}
     for counts in parts:
-        for name, (n, worst, lo, hi) in counts.items():
-            entry = total.setdefault(name, [0, worst, lo, hi])
+        for key, (n, m, text) in counts.items():
+            entry = total.setdefault(key, [0, 0, text])
             entry[0] += n
-            if max(lo - worst, worst - hi) > max(lo - entry[1], entry[1] - hi):
-                entry[1] = worst
+            entry[1] += m
+            if _farther(text, entry[2]):
+                entry[2] = text
     return total
 
 
-def _range_message(model: Any, counts: _Counts) -> str | None:
-    lines = [f"{type(model).__name__}: {int(n)} row(s) have {name} outside the training range [{lo:g}, {hi:g}] "
-             f"(e.g. {worst:g}); predictions there extrapolate." for name, (n, worst, lo, hi) in counts.items()]
+def _range_message(counts: _Counts, rows: int) -> str | None:
+    """One line per kind of warning, with the counts over every batch (``rows`` predicted in all)."""
+    lines = []
+    for n, _, text in counts.values():
+        match = _WARNING.match(text)
+        if match is None:
+            lines.append(text)
+            continue
+        total = f" of {rows}" if match["m"] else ""
+        lines.append(f"{match['owner']}: {n}{total} row(s) {match['rest']}")
     return "\n".join(lines) if lines else None
 
 
@@ -149,11 +179,11 @@ def _predict_frame(model: Any, table: pd.DataFrame, imts: list[str], station_ter
                    counts: _Counts | None = None) -> pd.DataFrame:
     """Prediction columns (after the ``keep`` columns) for one batch; out-of-range rows are added to ``counts``."""
     kwargs = {} if type(model).__name__ == "OpenQuakeGMPE" else {"station_terms": station_terms}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", OutOfRangeWarning)  # counted over all batches instead
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", OutOfRangeWarning)  # counted over all batches, reported once
         pred = model.predict(table, imts, **kwargs)
     if counts is not None:
-        _count_out_of_range(model, table, counts)
+        _count_warnings(caught, counts, len(table))
     cols: dict[str, np.ndarray] = {k: table[k].to_numpy() for k in keep}
     for i, imt in enumerate(pred.imts):
         cols[f"{imt}_ln_mean"], cols[f"{imt}_tau"] = pred.mean[i], pred.tau[i]
@@ -373,7 +403,7 @@ def predict_parquet(
     else:
         atomic_folder(out, _write)
     counts = _merge_counts(c for _, c in results)
-    warning = _range_message(model, counts)
+    warning = _range_message(counts, int(sum(r for r, _ in results)))
     for line in (warning or "").splitlines():
         warnings.warn(f"predict_parquet: {line}", OutOfRangeWarning, stacklevel=2)
     return StreamResult(out, int(sum(r for r, _ in results)), len(pieces), time.perf_counter() - start, warning,
@@ -466,7 +496,7 @@ def predict_csv(
                     {c: [] for c in prediction_columns(names)}), names).columns)) + "\n")
 
     atomic_write_with(Path(out), _write)
-    warning = _range_message(model, counts)
+    warning = _range_message(counts, done[0])
     for line in (warning or "").splitlines():
         warnings.warn(f"predict_csv: {line}", OutOfRangeWarning, stacklevel=2)
     return StreamResult(Path(out), done[0], done[1], time.perf_counter() - start, warning,

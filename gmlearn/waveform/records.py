@@ -369,7 +369,7 @@ def read_component(path: str | Path) -> tuple[np.ndarray, float]:
         acc, dt, _ = read_at2(path)
         return acc, dt
     if suffixes and suffixes[-1] == ".npz":
-        with np.load(path) as data:
+        with np.load(path, allow_pickle=False) as data:
             if "acc" not in data or "dt" not in data:
                 raise RecordFormatError(f"an NPZ component needs arrays 'acc' and 'dt'; found {sorted(data.files)}",
                                         file=str(path))
