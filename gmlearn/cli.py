@@ -59,6 +59,7 @@ def data_ingest(
     fmt: str = typer.Option("auto", "--format", "-f", help="auto | nzsmd | ngawest2 | generic"),
     component: str | None = typer.Option(None, help="NZSMD component: RotD50, RotD100, GeoMean, Vert (default: from the header)."),
     pgv_unit: str | None = typer.Option(None, help="PGV unit of a generic flatfile: cm/s, m/s or mm/s (default cm/s)."),
+    acc_unit: str | None = typer.Option(None, help="Unit of PGA and SA in the file: g, cm/s2 (gal) or m/s2 (default g)."),
     derive: bool = typer.Option(True, help="Fill missing z1pt0, z2pt5, ztor, width, rrup, rjb, rx, ry0 (flagged)."),
     drop_incomplete: bool = typer.Option(
         False, help="Generic flatfiles: drop records without event/station id, magnitude or vs30 (counted) instead of failing.",
@@ -82,6 +83,8 @@ def data_ingest(
                 kwargs["component"] = component
             if pgv_unit is not None:
                 kwargs["pgv_unit"] = pgv_unit
+            if acc_unit is not None:
+                kwargs["acc_unit"] = acc_unit
             if drop_incomplete:
                 kwargs["drop_incomplete"] = True
             with console.status(f"reading {file.name}"):
@@ -172,6 +175,23 @@ def _load_table(data: str | None, imts: list[str], region: str | None, fmt: str 
     from gmlearn.cli_inputs import load_data
 
     return load_data(data, imts, region, fmt)
+
+
+@data_app.command("verify")
+def data_verify(
+    store: Path = typer.Argument(..., help="A feature-store folder."),
+) -> None:
+    """Recompute the hash of every part file of a store against its manifest."""
+    from gmlearn.exceptions import GMLearnError
+    from gmlearn.store import FeatureStore
+
+    try:
+        result = FeatureStore(store).verify()
+    except GMLearnError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"OK: {result['parts']} part files, {result['rows']} records, version {result['version']}, "
+               f"content hash {result['content_hash'][:16]}.")
 
 
 @app.command("evaluate")
@@ -368,7 +388,7 @@ def predict(
     imts: str | None = typer.Option(None, help="Comma-separated IMTs (default: all the model has)."),
     station_terms: str = typer.Option("ergodic", help="ergodic | known (add station terms of stations seen in training)."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Stream on Dask: 'local' (a LocalCluster) or a scheduler address (Parquet input)."),
-    chunk_rows: int = typer.Option(250_000, "--chunk-rows", help="Rows predicted at once when streaming Parquet."),
+    chunk_rows: int = typer.Option(250_000, "--chunk-rows", help="Rows predicted at once (CSV to CSV, and streamed Parquet)."),
     overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ) -> None:
     """Predict ln mean, tau, phi, sigma (and the median) for every row of a table, flatfile or store.
@@ -405,6 +425,10 @@ def predict(
                              "(an --out that is not a .csv).")
         check_output(out, overwrite=overwrite, kind="file", inputs=inputs, suffixes=[".csv", *PARQUET])
         estimator = _load_model(model_dir)
+        if kind == "file" and not parquet_in and out.suffix == ".csv" and fmt in ("auto", "table") \
+                and _csv_has_features(path, estimator):
+            _predict_csv(estimator, path, out, imts, station_terms, chunk_rows)  # bounded memory
+            return
         table = _predict_input(source, kind, fmt, estimator)
         with console.status(f"predicting {len(table)} rows"):
             pred = estimator.predict(table, None if imts is None else _split_imts(imts), station_terms=station_terms)
@@ -422,6 +446,33 @@ def predict(
     else:
         atomic_write_with(out, lambda tmp: result.to_csv(tmp, index=False))
     console.print(f"[green]wrote[/] {len(result)} rows to {out}")
+
+
+def _csv_has_features(path: Path, estimator) -> bool:  # noqa: ANN001
+    """Whether a CSV's header holds every feature the model needs (else it is read as a flatfile)."""
+    import pandas as pd
+
+    try:
+        header = set(pd.read_csv(path, nrows=0).columns)
+    except (OSError, ValueError):
+        return False
+    return all(c in header for c in getattr(estimator, "required_features", []) or [])
+
+
+def _predict_csv(estimator, table_path: Path, out: Path, imts: str | None, station_terms: str,  # noqa: ANN001
+                 chunk_rows: int) -> None:
+    """`gmlearn predict` CSV to CSV: read, predict and write --chunk-rows rows at a time (bounded memory)."""
+    import warnings
+
+    from gmlearn.distributed.predict import predict_csv
+
+    with console.status(f"predicting {table_path.name} in chunks of {chunk_rows} rows"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = predict_csv(estimator, table_path, out, None if imts is None else _split_imts(imts),
+                             chunk_rows=chunk_rows, station_terms=station_terms)
+    if result.out_of_range:
+        console.print(f"[yellow]warning:[/] {escape(result.out_of_range)}", soft_wrap=True, highlight=False)
+    console.print(f"[green]wrote[/] {result.rows} rows to {out}")
 
 
 def _load_model(model_dir: Path):  # noqa: ANN202

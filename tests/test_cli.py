@@ -171,7 +171,7 @@ def test_overwrite_never_destroys_what_gmlearn_did_not_write(case, small_model, 
     args, guarded, needle = {
         "store-as-out": (["predict", str(small_model), str(small_store), "--out", str(small_store)], small_store, "store"),
         "store-part-as-out": (["predict", str(small_model), str(rows), "--out",
-                               str(next(small_store.glob("v*/records.parquet")))], small_store, "feature store"),
+                               str(next(small_store.glob("data/records-*.parquet")))], small_store, "feature store"),
         "input-as-out": (["predict", str(small_model), str(rows), "--out", str(rows)], tmp_path, "input"),
         "thesis-folder": (["train", "--data", str(small_store), "--imts", "PGA", "--tectonic-region", "", "--out", str(thesis)],
                           thesis, "not written by gmlearn"),

@@ -61,7 +61,7 @@ def _copy_store(store: Path, tmp_path: Path) -> Path:
 
 
 def _part(store: Path, name: str) -> Path:
-    return next(store.glob(f"v*/{name}.parquet"))
+    return next(store.glob(f"data/{name}-*.parquet"))
 
 
 def _truncated(src: Path, dst: Path) -> Path:
@@ -74,13 +74,15 @@ def _corrupt_part(store, shared_data, tmp_path):
     st = _copy_store(store, tmp_path)
     part = _part(st, "records")
     part.write_bytes(part.read_bytes()[:300])
-    return ["data", "describe", str(st)], "records.parquet"
+    return ["data", "describe", str(st)], f"part file {part.relative_to(st)}"
 
 
 def _missing_part(store, shared_data, tmp_path):
     st = _copy_store(store, tmp_path)
-    _part(st, "events").unlink()
-    return ["train", "--data", str(st), "--imts", "PGA", "--tectonic-region", "", "-o", str(tmp_path / "model")], "events.parquet"
+    part = _part(st, "events")
+    part.unlink()
+    return (["train", "--data", str(st), "--imts", "PGA", "--tectonic-region", "", "-o", str(tmp_path / "model")],
+            f"part file {part.relative_to(st)} is missing")
 
 
 def _truncated_catalog(store, shared_data, tmp_path):

@@ -19,6 +19,7 @@ Output columns per IMT: ``<IMT>_ln_mean``, ``<IMT>_tau``, ``<IMT>_phi``,
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 import warnings
@@ -32,7 +33,7 @@ import pandas as pd
 from gmlearn.exceptions import MissingColumnError, ModelError, OutOfRangeWarning
 from gmlearn.store.atomic import atomic_folder
 
-__all__ = ["predict_parquet", "StreamResult", "prediction_columns", "DEFAULT_CHUNK_ROWS"]
+__all__ = ["predict_parquet", "predict_csv", "StreamResult", "prediction_columns", "DEFAULT_CHUNK_ROWS"]
 
 #: Rows predicted at once (per batch), by default.
 DEFAULT_CHUNK_ROWS = 250_000
@@ -53,8 +54,13 @@ class StreamResult:
     seconds
         Wall time.
     out_of_range
-        The first out-of-range warning met (``None`` when every row was inside
-        the model's training ranges).
+        The out-of-range warnings, one line per feature with the count over
+        all rows (``None`` when every row was inside the model's training
+        ranges); the same counts as predicting the whole table at once.
+    out_of_range_rows
+        Feature -> number of rows outside its training range (``"domain"``:
+        rows outside the training domain of an anchored model; ``"region"``:
+        rows of a region it was not trained on).
     """
 
     path: Path
@@ -62,6 +68,70 @@ class StreamResult:
     parts: int
     seconds: float
     out_of_range: str | None = None
+    out_of_range_rows: dict[str, int] | None = None
+
+
+# what -> [rows, rows predicted in the batches that warned, first message]
+_Counts = dict[str, list[Any]]
+_WARNING = re.compile(r"^(?P<owner>[^:]+): (?P<n>\d+)(?: of (?P<m>\d+))? row\(s\) (?P<rest>.*)$", re.S)
+
+
+def _count_warnings(caught: list, counts: _Counts, rows: int) -> None:
+    """Add one batch's out-of-range warnings to ``counts``, keyed by feature (or 'domain', 'region')."""
+    for w in caught:
+        if not issubclass(w.category, OutOfRangeWarning):
+            continue
+        text = str(w.message)
+        match = _WARNING.match(text)
+        if match is None:  # a message without a count: keep the first of its kind
+            counts.setdefault(text, [0, 0, text])
+            continue
+        rest = match["rest"]
+        feature = re.search(r"^have (\S+) outside", rest)
+        key = feature.group(1) if feature else "domain" if "training domain" in rest else \
+            "region" if "from a region" in rest else rest[:40]
+        entry = counts.setdefault(key, [0, 0, text])
+        entry[0] += int(match["n"])
+        entry[1] += rows if match["m"] else 0
+        if _farther(text, entry[2]):
+            entry[2] = text
+
+
+_EXAMPLE = re.compile(r"\[(?P<lo>[-+0-9.eE]+), (?P<hi>[-+0-9.eE]+)\] \(e\.g\. (?P<v>[-+0-9.eE]+|nan|inf|-inf)\)")
+
+
+def _farther(new: str, old: str) -> bool:
+    """Whether ``new`` names a value farther outside the range than ``old`` (so the report shows the worst)."""
+    a, b = _EXAMPLE.search(new), _EXAMPLE.search(old)
+    if a is None or b is None:
+        return False
+    lo, hi = float(a["lo"]), float(a["hi"])
+    return max(lo - float(a["v"]), float(a["v"]) - hi) > max(lo - float(b["v"]), float(b["v"]) - hi)
+
+
+def _merge_counts(parts: Iterable[_Counts]) -> _Counts:
+    total: _Counts = {}
+    for counts in parts:
+        for key, (n, m, text) in counts.items():
+            entry = total.setdefault(key, [0, 0, text])
+            entry[0] += n
+            entry[1] += m
+            if _farther(text, entry[2]):
+                entry[2] = text
+    return total
+
+
+def _range_message(counts: _Counts, rows: int) -> str | None:
+    """One line per kind of warning, with the counts over every batch (``rows`` predicted in all)."""
+    lines = []
+    for n, _, text in counts.values():
+        match = _WARNING.match(text)
+        if match is None:
+            lines.append(text)
+            continue
+        total = f" of {rows}" if match["m"] else ""
+        lines.append(f"{match['owner']}: {n}{total} row(s) {match['rest']}")
+    return "\n".join(lines) if lines else None
 
 
 @dataclass(frozen=True)
@@ -105,10 +175,15 @@ def _pieces(files: list[Path], chunk_rows: int) -> list[_Piece]:
     return pieces or [_Piece(str(files[0]), ())]
 
 
-def _predict_frame(model: Any, table: pd.DataFrame, imts: list[str], station_terms: str, keep: list[str]) -> pd.DataFrame:
-    """Prediction columns (after the ``keep`` columns) for one batch."""
+def _predict_frame(model: Any, table: pd.DataFrame, imts: list[str], station_terms: str, keep: list[str],
+                   counts: _Counts | None = None) -> pd.DataFrame:
+    """Prediction columns (after the ``keep`` columns) for one batch; out-of-range rows are added to ``counts``."""
     kwargs = {} if type(model).__name__ == "OpenQuakeGMPE" else {"station_terms": station_terms}
-    pred = model.predict(table, imts, **kwargs)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", OutOfRangeWarning)  # counted over all batches, reported once
+        pred = model.predict(table, imts, **kwargs)
+    if counts is not None:
+        _count_warnings(caught, counts, len(table))
     cols: dict[str, np.ndarray] = {k: table[k].to_numpy() for k in keep}
     for i, imt in enumerate(pred.imts):
         cols[f"{imt}_ln_mean"], cols[f"{imt}_tau"] = pred.mean[i], pred.tau[i]
@@ -117,12 +192,12 @@ def _predict_frame(model: Any, table: pd.DataFrame, imts: list[str], station_ter
 
 
 def _run_piece(model: Any, piece: _Piece, index: int, folder: str, imts: list[str], columns: list[str],
-               keep: list[str], station_terms: str, chunk_rows: int, join: tuple | None) -> tuple[int, str | None]:
-    """Predict one piece batch by batch into ``part-<index>.parquet``; return (rows, first warning)."""
+               keep: list[str], station_terms: str, chunk_rows: int, join: tuple | None) -> tuple[int, _Counts]:
+    """Predict one piece batch by batch into ``part-<index>.parquet``; return (rows, out-of-range counts)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    rows, first = 0, None
+    rows, counts = 0, {}
     writer = None
     path = Path(folder) / f"part-{index:05d}.parquet"
     try:
@@ -133,11 +208,7 @@ def _run_piece(model: Any, piece: _Piece, index: int, folder: str, imts: list[st
                 from gmlearn.store.partitioned import _join
 
                 table = _join(table, *join)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", OutOfRangeWarning)
-                out = _predict_frame(model, table, imts, station_terms, keep)
-            if first is None:
-                first = next((str(w.message) for w in caught if issubclass(w.category, OutOfRangeWarning)), None)
+            out = _predict_frame(model, table, imts, station_terms, keep, counts)
             arrow = pa.Table.from_pandas(out, preserve_index=False)
             if writer is None:
                 writer = pq.ParquetWriter(path, arrow.schema)
@@ -150,7 +221,7 @@ def _run_piece(model: Any, piece: _Piece, index: int, folder: str, imts: list[st
     if writer is None:  # an empty input still gets one (empty) part
         empty = {k: pd.Series(dtype="string") for k in keep} | {c: pd.Series(dtype=float) for c in prediction_columns(imts)}
         pd.DataFrame(empty).to_parquet(path, index=False)
-    return rows, first
+    return rows, counts
 
 
 def _for_workers(model: Any, threads: int) -> Any:
@@ -203,12 +274,12 @@ def _plan(source: Any, model: Any, keep: Sequence[str], chunk_rows: int) -> tupl
     if isinstance(source, FeatureStore):
         from gmlearn.store.partitioned import flat_columns
 
-        rec = source._file("records")
-        rec_names = list(pq.read_schema(rec).names)
+        recs = source._files("records")
+        rec_names = list(pq.read_schema(recs[0]).names)
         events, stations = source.events, source.stations
         ev, st, rec_only = flat_columns(rec_names, list(events.columns), list(stations.columns))
         available = ["event_id", "station_id", *ev, *st, *rec_only]
-        files = [rec]
+        files = recs
     else:
         files = _files(Path(source))
         available = list(pq.read_schema(files[0]).names)
@@ -305,7 +376,7 @@ def predict_parquet(
     if out.exists() and not overwrite:
         msg = f"{out} exists; pass overwrite=True to replace it."
         raise FileExistsError(msg)
-    results: list[tuple[int, str | None]] = []
+    results: list[tuple[int, _Counts]] = []
 
     def _write(tmp: Path) -> None:
         args = (names, columns, kept, station_terms, chunk_rows, join)
@@ -331,7 +402,102 @@ def predict_parquet(
         os.replace(staging, out)
     else:
         atomic_folder(out, _write)
-    warning = next((w for _, w in results if w), None)
-    if warning is not None:
-        warnings.warn(f"predict_parquet: {warning}", OutOfRangeWarning, stacklevel=2)
-    return StreamResult(out, int(sum(r for r, _ in results)), len(pieces), time.perf_counter() - start, warning)
+    counts = _merge_counts(c for _, c in results)
+    warning = _range_message(counts, int(sum(r for r, _ in results)))
+    for line in (warning or "").splitlines():
+        warnings.warn(f"predict_parquet: {line}", OutOfRangeWarning, stacklevel=2)
+    return StreamResult(out, int(sum(r for r, _ in results)), len(pieces), time.perf_counter() - start, warning,
+                        {k: int(v[0]) for k, v in counts.items()})
+
+
+def _csv_columns(pred_frame: pd.DataFrame, imts: list[str]) -> pd.DataFrame:
+    """Prediction columns of the CSV output: ln mean, median (g or cm/s), tau, phi, sigma per IMT."""
+    cols = {}
+    for imt in imts:
+        mean = pred_frame[f"{imt}_ln_mean"].to_numpy()
+        cols[f"{imt}_ln_mean"] = mean
+        cols[f"{imt}_median_{'cm_s' if imt == 'PGV' else 'g'}"] = np.exp(mean)
+        for k in ("tau", "phi", "sigma"):
+            cols[f"{imt}_{k}"] = pred_frame[f"{imt}_{k}"].to_numpy()
+    return pd.DataFrame(cols)
+
+
+def predict_csv(
+    model: Any,
+    source: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    imts: str | Iterable[str] | None = None,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    station_terms: str = "ergodic",
+    compile_trees: bool = True,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> StreamResult:
+    """Predict every row of a CSV table into a CSV file, ``chunk_rows`` rows at a time (bounded memory).
+
+    The output holds the input columns then, per IMT, ``<IMT>_ln_mean``,
+    ``<IMT>_median_g`` (``_median_cm_s`` for PGV), ``_tau``, ``_phi`` and
+    ``_sigma``, with the values of predicting the whole table at once (a
+    column pandas types differently in one chunk, e.g. integers with a gap,
+    may print as ``1.0`` rather than ``1``). It is written under a temporary name and renamed into
+    place (``out`` is replaced when it exists; the caller decides whether
+    that is allowed).
+
+    Parameters
+    ----------
+    model, imts, station_terms, compile_trees
+        As for :func:`predict_parquet`.
+    source
+        CSV file (optionally compressed) with the model's features.
+    out
+        Output CSV file.
+    chunk_rows
+        Rows read and predicted at once: peak memory grows with it, not with the table.
+    progress
+        Optional ``callable(done_rows, 0, message)`` after each chunk.
+
+    Returns
+    -------
+    StreamResult
+        ``parts`` is the number of chunks; ``out_of_range`` counts every row.
+    """
+    from gmlearn.gmpe.base import as_imts, check_station_mode
+    from gmlearn.store.atomic import atomic_write_with
+
+    start = time.perf_counter()
+    if not isinstance(chunk_rows, int) or isinstance(chunk_rows, bool) or chunk_rows < 1:
+        msg = f"The 'chunk_rows' parameter of predict_csv must be a positive int. Got {chunk_rows!r} instead."
+        raise ValueError(msg)
+    model = _resolve_model(model)
+    if compile_trees:
+        model = _compiled(model)
+    names = list(model.imts_) if imts is None and hasattr(model, "imts_") else as_imts(imts if imts is not None else [])
+    check_station_mode(station_terms, pd.DataFrame({"station_id": []}))
+    header = list(pd.read_csv(source, nrows=0).columns)
+    missing = [c for c in model.required_features if c not in header]
+    if missing:
+        msg = f"{type(model).__name__} requires column(s) {missing}; the input has {header}."
+        raise MissingColumnError(msg)
+    counts: _Counts = {}
+    done = [0, 0]
+
+    def _write(tmp: Path) -> None:
+        with open(tmp, "w", newline="") as fh:
+            for chunk in pd.read_csv(source, chunksize=chunk_rows):
+                pred = _predict_frame(model, chunk, names, station_terms, [], counts)
+                result = pd.concat([chunk.reset_index(drop=True), _csv_columns(pred, names)], axis=1)
+                result.to_csv(fh, index=False, header=done[1] == 0)
+                done[0] += len(result)
+                done[1] += 1
+                if progress is not None:
+                    progress(done[0], 0, f"{done[0]} rows")
+            if done[1] == 0:
+                fh.write(",".join(header + list(_csv_columns(pd.DataFrame(
+                    {c: [] for c in prediction_columns(names)}), names).columns)) + "\n")
+
+    atomic_write_with(Path(out), _write)
+    warning = _range_message(counts, done[0])
+    for line in (warning or "").splitlines():
+        warnings.warn(f"predict_csv: {line}", OutOfRangeWarning, stacklevel=2)
+    return StreamResult(Path(out), done[0], done[1], time.perf_counter() - start, warning,
+                        {k: int(v[0]) for k, v in counts.items()})

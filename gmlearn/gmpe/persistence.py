@@ -35,10 +35,11 @@ import pandas as pd
 
 from gmlearn._version import __version__
 from gmlearn.exceptions import ModelError
+from gmlearn.gmpe.integrity import check_manifest, check_terms, check_values, stamp
 from gmlearn.store.atomic import atomic_folder, atomic_write_json
 
 __all__ = [
-    "save_model", "load_model", "validate_metadata", "model_classes",
+    "save_model", "load_model", "sign_model", "validate_metadata", "model_classes",
     "MODEL_FORMAT", "MODEL_FORMAT_VERSION", "METADATA_SCHEMA", "MAX_METADATA_BYTES", "MAX_FILE_BYTES",
 ]
 
@@ -86,7 +87,7 @@ def model_classes() -> dict[str, type]:
 
 
 # -- published OpenQuake GMPEs: a folder with metadata only ------------------------------
-def _save_reference(model: Any, path: Path, overwrite: bool) -> Path:
+def _save_reference(model: Any, path: Path, overwrite: bool, key: str | bytes | None = None) -> Path:
     """Save an :class:`~gmlearn.gmpe.reference.OpenQuakeGMPE` (its name and arguments)."""
     meta = {
         "format": MODEL_FORMAT,
@@ -106,7 +107,7 @@ def _save_reference(model: Any, path: Path, overwrite: bool) -> Path:
         msg = f"{path} exists; pass overwrite=True to replace it."
         raise FileExistsError(msg)
     path.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(path / "metadata.json", meta)
+    atomic_write_json(path / "metadata.json", stamp(meta, key))
     return path
 
 
@@ -148,6 +149,7 @@ def save_model(
     training_hash: str | None = None,
     metrics: Mapping[str, Any] | None = None,
     overwrite: bool = False,
+    key: str | bytes | None = None,
 ) -> Path:
     """Save a fitted model to a folder.
 
@@ -164,6 +166,10 @@ def save_model(
         Scores to keep with the model (e.g. CV RMS per IMT).
     overwrite
         Replace an existing model folder (atomically).
+    key
+        Signing key (HMAC-SHA256, at least 16 bytes); default ``$GMLEARN_MODEL_KEY``.
+        Without one the metadata still carries its ``manifest_sha256``
+        (:mod:`gmlearn.gmpe.integrity`).
 
     Returns
     -------
@@ -173,7 +179,7 @@ def save_model(
     classes = model_classes()
     name = type(model).__name__
     if name == "OpenQuakeGMPE":
-        return _save_reference(model, Path(path), overwrite)
+        return _save_reference(model, Path(path), overwrite, key)
     if name not in classes:
         msg = f"Cannot save a {name}; savable models are {sorted(classes)}."
         raise ModelError(msg)
@@ -188,7 +194,7 @@ def save_model(
 
     def _write(tmp: Path) -> None:
         if hasattr(model, "_save_arrays"):  # hook models (BayesianNNGMM): see the end of this module
-            atomic_write_json(tmp / "metadata.json", _hook_metadata(model, tmp, training_hash, metrics))
+            atomic_write_json(tmp / "metadata.json", stamp(_hook_metadata(model, tmp, training_hash, metrics), key))
             return
         files: dict[str, str] = {}
         terms = []
@@ -219,7 +225,7 @@ def save_model(
             "files": files,
             "sha256": {f: _sha256(tmp / f) for f in [*files.values(), "random_effects.parquet"]},
         }
-        atomic_write_json(tmp / "metadata.json", meta)
+        atomic_write_json(tmp / "metadata.json", stamp(meta, key))
 
     if path.exists():
         staging = path.with_name(f".{path.name}.new")
@@ -392,6 +398,14 @@ def _check_data_file(path: Path, file: str, digest: str) -> None:
         raise ModelError(msg)
 
 
+def _read_terms(file: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(file)
+    except (OSError, ValueError) as exc:
+        msg = f"{file} is not a readable random-effects table: {exc}"
+        raise ModelError(msg) from None
+
+
 def _recover(path: Path) -> None:
     """Finish an overwrite that was killed between its two renames (the old folder comes back)."""
     old = path.with_name(f".{path.name}.old")
@@ -399,11 +413,47 @@ def _recover(path: Path) -> None:
         os.replace(old, path)
 
 
-def load_model(path: str | os.PathLike[str]) -> Any:
+def sign_model(path: str | os.PathLike[str], key: str | bytes | None = None) -> Path:
+    """Sign a saved model folder in place (HMAC-SHA256 of its metadata, which lists every file's hash).
+
+    The folder is first checked as :func:`load_model` would (schema, manifest
+    hash, file hashes), so an altered model is never signed.
+
+    Parameters
+    ----------
+    path
+        A model folder written by :func:`save_model`.
+    key
+        Signing key (at least 16 bytes); default ``$GMLEARN_MODEL_KEY``.
+    """
+    from gmlearn.gmpe.integrity import KEY_ENV, check_digest, model_key
+
+    path = Path(path)
+    meta = _read_metadata(path)
+    check_digest(meta, path / "metadata.json")
+    raw = model_key(key)
+    if raw is None:
+        msg = f"sign_model needs a key: pass key=... or set ${KEY_ENV}."
+        raise ModelError(msg)
+    for file, digest in meta["sha256"].items():
+        _check_data_file(path, file, digest)
+    atomic_write_json(path / "metadata.json", stamp(meta, raw))
+    return path
+
+
+def load_model(path: str | os.PathLike[str], *, key: str | bytes | None = None) -> Any:
     """Load a model saved by :func:`save_model`.
 
     A folder left without its model by a save killed between its two renames
     (``overwrite=True``) is first restored from ``.<name>.old``.
+
+    Parameters
+    ----------
+    path
+        The model folder.
+    key
+        Signing key; default ``$GMLEARN_MODEL_KEY``. When a key is set, only
+        a model signed with it loads.
 
     Raises
     ------
@@ -411,20 +461,27 @@ def load_model(path: str | os.PathLike[str]) -> Any:
         If the folder is not a gmlearn model, its metadata breaks
         :data:`METADATA_SCHEMA`, it names an unknown class, a listed file is
         missing, a symlink, a special or oversized file, or a file's SHA-256
-        differs from the metadata (corrupt or altered).
+        differs from the metadata (corrupt or altered), the manifest hash or
+        signature does not match, a variance component, bias or random-effect
+        term is not finite and plausible, or a booster file is malformed
+        (checked before XGBoost reads it).
     """
     import xgboost as xgb
+
+    from gmlearn.gmpe.booster_check import check_booster_file
 
     path = Path(path)
     _recover(path)
     meta = _read_metadata(path)
-    if meta["class"] == "OpenQuakeGMPE":
-        return _load_reference(meta)
     classes = model_classes()
     cls = classes.get(meta["class"])
-    if cls is None:
+    if cls is None and meta["class"] != "OpenQuakeGMPE":
         msg = f"{path}: unknown model class {meta['class']!r}; known classes are {sorted([*classes, 'OpenQuakeGMPE'])}."
         raise ModelError(msg)
+    check_manifest(meta, path / "metadata.json", key)
+    check_values(meta, path / "metadata.json")
+    if meta["class"] == "OpenQuakeGMPE":
+        return _load_reference(meta)
     needed = {*meta["files"].values(), "random_effects.parquet"}
     unlisted = sorted(needed - set(meta["sha256"]))
     if unlisted:
@@ -438,10 +495,14 @@ def load_model(path: str | os.PathLike[str]) -> Any:
         msg = f"{path}: arguments {meta['params']} do not fit {meta['class']}: {exc}"
         raise ModelError(msg) from exc
     if hasattr(model, "_load_arrays"):  # hook models (BayesianNNGMM): see the end of this module
+        if isinstance(meta["files"].get("random_effects"), str):
+            check_terms(_read_terms(path / meta["files"]["random_effects"]), path / meta["files"]["random_effects"], meta["imts"])
         return _hook_load(model, path, meta)
-    terms = pd.read_parquet(path / "random_effects.parquet")
+    terms = _read_terms(path / "random_effects.parquet")
+    check_terms(terms, path / "random_effects.parquet", meta["imts"])
     model.boosters_, model.effects_ = {}, {}
     for imt in meta["imts"]:
+        check_booster_file(path / meta["files"][imt], max_bytes=MAX_FILE_BYTES)
         booster = xgb.XGBRegressor()
         try:
             booster.load_model(str(path / meta["files"][imt]))

@@ -13,9 +13,15 @@ Archives may come from elsewhere, so :func:`unpack_model` trusts nothing in
 them: every entry must be a regular file at the top level (no ``../``, no
 absolute path, no folder, no symlink, no duplicate), there are at most
 :data:`MAX_MEMBERS` entries and :data:`MAX_UNPACKED_BYTES` bytes once
-extracted (counted while extracting, not only from the headers), and the
-extracted folder is then loaded like any model folder (schema and SHA-256
-checks of :mod:`gmlearn.gmpe.persistence`).
+extracted (counted while extracting, not only from the headers), no entry
+larger than 1 MiB may expand more than :data:`MAX_RATIO` times (a zip bomb of
+1.7 MB declaring 1.5 GiB is refused before anything is written), and the
+extracted folder is then loaded like any model folder (schema, manifest hash,
+signature and SHA-256 checks of :mod:`gmlearn.gmpe.persistence`).
+
+Extracted archives are cached; the cache is capped at :data:`MAX_CACHE_BYTES`
+(``$GMLEARN_MODEL_CACHE_BYTES``), and the least recently used models are
+evicted once it grows past the cap (:func:`prune_cache`).
 """
 
 from __future__ import annotations
@@ -30,12 +36,18 @@ from pathlib import Path
 
 from gmlearn.exceptions import ModelError
 
-__all__ = ["data_dir", "pack_model", "unpack_model", "check_archive", "MAX_MEMBERS", "MAX_UNPACKED_BYTES"]
+__all__ = ["data_dir", "pack_model", "unpack_model", "check_archive", "prune_cache", "MAX_MEMBERS", "MAX_UNPACKED_BYTES",
+           "MAX_RATIO", "MAX_CACHE_BYTES"]
 
 #: Most entries a model archive may hold.
 MAX_MEMBERS = 256
 #: Most bytes a model archive may extract to (all entries together).
 MAX_UNPACKED_BYTES = 2 * 2**30
+#: Largest expansion (uncompressed / compressed size) of an entry over 1 MiB; model files compress 2-10 times.
+MAX_RATIO = 100
+_RATIO_FLOOR = 2**20
+#: Default cap of the extracted-model cache (bytes); ``$GMLEARN_MODEL_CACHE_BYTES`` overrides it.
+MAX_CACHE_BYTES = 4 * 2**30
 
 
 def data_dir() -> Path:
@@ -49,7 +61,8 @@ def data_dir() -> Path:
     return (Path(root).expanduser() if root else Path.home() / ".gmlearn") / "hazard"
 
 
-def pack_model(folder: str | os.PathLike[str], archive: str | os.PathLike[str] | None = None) -> Path:
+def pack_model(folder: str | os.PathLike[str], archive: str | os.PathLike[str] | None = None, *,
+               key: str | bytes | None = None) -> Path:
     """Zip a saved model folder into one file for ``model_file`` in a logic tree.
 
     Parameters
@@ -58,6 +71,10 @@ def pack_model(folder: str | os.PathLike[str], archive: str | os.PathLike[str] |
         A folder written by :func:`gmlearn.gmpe.persistence.save_model`.
     archive
         Output path (default: ``<folder>.zip`` beside the folder).
+    key
+        Sign the archived metadata with this HMAC key (at least 16 bytes;
+        default ``$GMLEARN_MODEL_KEY``, none if unset); the folder itself is
+        not changed. Load such a model with the same key set.
 
     Returns
     -------
@@ -79,16 +96,31 @@ def pack_model(folder: str | os.PathLike[str], archive: str | os.PathLike[str] |
         msg = f"{str(folder)!r} holds symlinks {links}; a model folder to pack must hold regular files only."
         raise ModelError(msg)
     try:
+        metadata = _signed_metadata(folder, key)
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             for file in sorted(p for p in folder.iterdir() if p.is_file()):
                 info = zipfile.ZipInfo(file.name, date_time=(1980, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, file.read_bytes())
+                zf.writestr(info, metadata if file.name == "metadata.json" and metadata is not None else file.read_bytes())
         os.replace(tmp, archive)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return archive
+
+
+def _signed_metadata(folder: Path, key: str | bytes | None) -> bytes | None:
+    """The folder's metadata.json signed with ``key`` (None when no key is set)."""
+    import json
+
+    from gmlearn.gmpe.integrity import check_digest, model_key, stamp
+
+    raw = model_key(key)
+    if raw is None:
+        return None
+    meta = json.loads((folder / "metadata.json").read_bytes())
+    check_digest(meta, folder / "metadata.json")
+    return (json.dumps(stamp(meta, raw), indent=2, sort_keys=True) + "\n").encode()
 
 
 def _archive_error(archive: Path, problem: str) -> ModelError:
@@ -124,7 +156,11 @@ def check_archive(zf: zipfile.ZipFile, archive: Path, *, max_members: int = MAX_
         if name in seen:
             raise _archive_error(archive, f"has the entry {name!r} twice")
         seen.add(name)
-        total += max(int(info.file_size), 0)
+        size, packed = max(int(info.file_size), 0), max(int(info.compress_size), 0)
+        if size > _RATIO_FLOOR and size > MAX_RATIO * max(packed, 1):
+            raise _archive_error(archive, f"has an entry {name!r} expanding {size / max(packed, 1):.0f} times "
+                                          f"({packed} -> {size} bytes), more than the {MAX_RATIO} allowed (a zip bomb?)")
+        total += size
         if total > max_bytes:
             raise _archive_error(archive, f"would extract to more than {max_bytes} bytes (a size bomb?)")
     if "metadata.json" not in seen:
@@ -136,11 +172,16 @@ def _extract(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], folder: Path, ar
     """Copy the checked entries into ``folder``, counting the bytes actually written."""
     written = 0
     for info in infos:
+        entry = 0
+        limit = max(int(info.file_size), 0)
         with zf.open(info) as src, open(folder / info.filename, "xb") as dst:
             for block in iter(lambda: src.read(2**20), b""):  # noqa: B023 - consumed within the iteration
                 written += len(block)
+                entry += len(block)
                 if written > max_bytes:
                     raise _archive_error(archive, f"extracts to more than {max_bytes} bytes (a size bomb?)")
+                if entry > limit:
+                    raise _archive_error(archive, f"entry {info.filename!r} extracts to more than its declared {limit} bytes")
                 dst.write(block)
 
 
@@ -175,6 +216,7 @@ def unpack_model(archive: str | os.PathLike[str], cache: Path | None = None, *, 
     digest = _digest(archive)[:20]
     target = (cache or data_dir() / "models") / f"{archive.stem}-{digest}"
     if (target / "metadata.json").is_file():
+        os.utime(target)  # most recently used
         return target
     try:
         zf = zipfile.ZipFile(archive)
@@ -199,4 +241,59 @@ def unpack_model(archive: str | os.PathLike[str], cache: Path | None = None, *, 
             shutil.rmtree(tmp, ignore_errors=True)
             if not (target / "metadata.json").is_file():  # another process did not win the race
                 raise
+    prune_cache(target.parent, keep=target)
     return target
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.iterdir() if p.is_file() and not p.is_symlink())
+
+
+def prune_cache(cache: Path | None = None, *, max_bytes: int | None = None, keep: Path | None = None) -> list[Path]:
+    """Evict the least recently used extracted models until the cache holds at most ``max_bytes``.
+
+    Parameters
+    ----------
+    cache
+        Folder of extracted archives (default: :func:`data_dir` ``/models``).
+    max_bytes
+        Cap (default ``$GMLEARN_MODEL_CACHE_BYTES`` or :data:`MAX_CACHE_BYTES`).
+    keep
+        A folder never evicted (the model just extracted).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The folders removed. Leftover temporary folders (``.name.*``) older
+        than an hour are removed too.
+    """
+    import time
+
+    cache = Path(cache) if cache is not None else data_dir() / "models"
+    if max_bytes is None:
+        env = os.environ.get("GMLEARN_MODEL_CACHE_BYTES", "")
+        max_bytes = int(env) if env.isdigit() else MAX_CACHE_BYTES
+    if not cache.is_dir():
+        return []
+    removed: list[Path] = []
+    now = time.time()
+    entries = []
+    for sub in cache.iterdir():
+        if sub.is_symlink() or not sub.is_dir():
+            continue
+        if sub.name.startswith("."):
+            if now - sub.stat().st_mtime > 3600:
+                shutil.rmtree(sub, ignore_errors=True)
+                removed.append(sub)
+            continue
+        entries.append((sub.stat().st_mtime, sub, _folder_bytes(sub)))
+    total = sum(e[2] for e in entries)
+    for _, sub, size in sorted(entries, key=lambda e: e[0]):
+        if total <= max_bytes:
+            break
+        if keep is not None and sub.resolve() == Path(keep).resolve():
+            continue
+        shutil.rmtree(sub, ignore_errors=True)
+        removed.append(sub)
+        total -= size
+    return removed

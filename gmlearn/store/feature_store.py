@@ -1,52 +1,49 @@
-"""FeatureStore: a folder of Parquet tables (events, stations, records) queried with DuckDB.
+"""FeatureStore: a folder of Parquet part files (events, stations, records) queried with DuckDB.
 
 Layout::
 
     store/
-      manifest.json          format, version, tables, content hash, sources
-      v000002/events.parquet
-      v000002/stations.parquet
-      v000002/records.parquet
+      manifest.json                  format, version, part files and hashes, content hash, sources
+      .lock                          writer lock (see gmlearn.store.lock)
+      data/events-000001.parquet     one part file per table per write
+      data/records-000001.parquet
+      data/records-000002.parquet    ... added by an append
 
-Every write builds a new version folder and then replaces ``manifest.json``
-atomically, so a crash mid-write leaves the previous version intact and
-readable. Values of IMT columns are natural logs (ln g; ln cm/s for PGV).
-Tables are written in row groups of ``row_group_rows`` rows, the partitions
-that :meth:`FeatureStore.to_dask` reads in parallel. A manifest is checked
-before use (:func:`check_manifest`): it can only name files inside the store.
+An append takes the store's writer lock (:func:`gmlearn.store.lock.store_lock`;
+readers never wait), re-reads the manifest, writes one new part file per table
+and then replaces ``manifest.json`` atomically, so a crash leaves the previous
+version intact and two processes appending at once both land. Values of IMT
+columns are natural logs (ln g; ln cm/s for PGV). Tables are written in row
+groups of ``row_group_rows`` rows, the partitions that
+:meth:`FeatureStore.to_dask` reads in parallel. A manifest is checked before
+use (:func:`check_manifest`): it can only name part files inside the store,
+and :meth:`FeatureStore.verify` recomputes the hash of every part.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
-import shutil
 import warnings
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from gmlearn._version import __version__
 from gmlearn.exceptions import MissingColumnError, StoreError, StoreNotFoundError
 from gmlearn.schema import COLUMNS, TECTONIC_REGIONS, imt_string
-from gmlearn.store.atomic import atomic_folder, atomic_write_json
 from gmlearn.store.derived import add_derived
-from gmlearn.store.tables import coerce_dtypes, imt_columns, split
+from gmlearn.store.lock import LOCK_TIMEOUT, store_lock
+from gmlearn.store.manifest import FORMAT, FORMAT_VERSION, TABLE_NAMES, check_manifest, table_files
+from gmlearn.store.tables import coerce_dtypes, split
 
 __all__ = ["FeatureStore", "FORMAT", "FORMAT_VERSION", "ROW_GROUP_ROWS", "MAX_MANIFEST_BYTES", "check_manifest"]
 
-FORMAT = "gmlearn-feature-store"
-FORMAT_VERSION = 1
 #: Rows per Parquet row group (one Dask partition each) of the stored tables.
 ROW_GROUP_ROWS = 250_000
 #: Largest manifest.json read (bytes).
 MAX_MANIFEST_BYTES = 16 * 2**20
-_TABLE_NAMES = ("events", "stations", "records")
-_FOLDER = re.compile(r"^v[0-9]{6}$")
+_TABLE_NAMES = TABLE_NAMES
 _RANGE_FILTERS = ("mag", "rrup", "rjb", "repi", "rhypo", "vs30", "hypo_depth")
 
 
@@ -54,65 +51,8 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _table_hash(df: pd.DataFrame, key: str) -> str:
-    """Order-independent content hash of one table."""
-    h = hashlib.sha256()
-    if len(df):
-        ordered = df.sort_values(key, kind="mergesort").reset_index(drop=True)
-        ordered = ordered[sorted(ordered.columns)]
-        h.update(pd.util.hash_pandas_object(ordered, index=False).to_numpy().tobytes())
-    h.update(json.dumps(sorted(map(str, df.columns))).encode())
-    return h.hexdigest()
-
-
-def check_manifest(meta: Any, manifest: Path) -> dict[str, Any]:
-    """Validate a parsed ``manifest.json``; return it unchanged.
-
-    The manifest decides which folder a write deletes and which files a read
-    opens, so a manifest from elsewhere must not point outside the store.
-
-    Raises
-    ------
-    StoreError
-        Naming the key that is missing, of the wrong type, or a path other
-        than ``vNNNNNN/<table>.parquet``.
-    """
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        fmt = meta.get("format") if isinstance(meta, dict) else None
-        msg = f"{manifest} is not a gmlearn feature store (format {fmt!r}, expected {FORMAT!r})."
-        raise StoreError(msg)
-    fv = meta.get("format_version")
-    if not isinstance(fv, int) or isinstance(fv, bool) or fv < 1:
-        msg = f"{manifest}: key 'format_version' must be a positive integer; got {fv!r}."
-        raise StoreError(msg)
-    if fv > FORMAT_VERSION:
-        msg = f"{manifest} has format_version {fv}; this gmlearn reads up to {FORMAT_VERSION}. Upgrade gmlearn."
-        raise StoreError(msg)
-    version, folder, tables = meta.get("version"), meta.get("folder"), meta.get("tables")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        msg = f"{manifest}: key 'version' must be a positive integer; got {version!r}."
-        raise StoreError(msg)
-    if not isinstance(folder, str) or not _FOLDER.match(folder):
-        msg = f"{manifest}: key 'folder' must be a version folder name like 'v000001'; got {folder!r}."
-        raise StoreError(msg)
-    if not isinstance(tables, dict):
-        msg = f"{manifest}: key 'tables' must be an object with {list(_TABLE_NAMES)}; got {type(tables).__name__}."
-        raise StoreError(msg)
-    for name in _TABLE_NAMES:
-        entry = tables.get(name)
-        if not isinstance(entry, dict) or entry.get("file") != f"{folder}/{name}.parquet":
-            got = entry.get("file") if isinstance(entry, dict) else entry
-            msg = f"{manifest}: key 'tables.{name}.file' must be {folder + '/' + name + '.parquet'!r}; got {got!r}."
-            raise StoreError(msg)
-        rows = entry.get("rows")
-        if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
-            msg = f"{manifest}: key 'tables.{name}.rows' must be a non-negative integer; got {rows!r}."
-            raise StoreError(msg)
-    for key, kind in (("imts", list), ("sources", list), ("content_hash", str)):
-        if key in meta and not isinstance(meta[key], kind):
-            msg = f"{manifest}: key {key!r} must be a JSON {kind.__name__}; got {type(meta[key]).__name__}."
-            raise StoreError(msg)
-    return meta
+def _sql_list(files: list[Path]) -> str:
+    return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
 
 
 class FeatureStore:
@@ -157,7 +97,7 @@ class FeatureStore:
 
     # -- creation -------------------------------------------------------------------
     @classmethod
-    def create(cls, path: str | Path, *, overwrite: bool = False) -> "FeatureStore":
+    def create(cls, path: str | Path, *, overwrite: bool = False, lock_timeout: float = LOCK_TIMEOUT) -> "FeatureStore":
         """Create an empty store at ``path``.
 
         Parameters
@@ -167,7 +107,11 @@ class FeatureStore:
         overwrite
             Replace an existing store there. A folder that exists and is not a
             store is never overwritten.
+        lock_timeout
+            Seconds to wait for another writer of an existing store.
         """
+        from gmlearn.store.writing import clean, rewrite
+
         path = Path(path)
         if (path / "manifest.json").exists():
             if not overwrite:
@@ -176,9 +120,19 @@ class FeatureStore:
         elif path.exists() and any(path.iterdir()):
             msg = f"{path} exists and is not an empty folder or a feature store; refusing to write there."
             raise StoreError(msg)
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except PermissionError as exc:
+            msg = f"Cannot create a feature store at {path}: {exc.strerror} (the folder or a parent is read-only)."
+            raise StoreError(msg) from None
         empty = {t: pd.DataFrame({k: pd.Series(dtype="string") for k in _keys(t)}) for t in _TABLE_NAMES}
-        cls._write_version(path, empty, sources=[], previous=None)
+        with store_lock(path, timeout=lock_timeout):
+            try:
+                previous: dict[str, Any] | None = cls(path)._meta
+            except StoreError:
+                previous = None
+            clean(path, previous)
+            rewrite(path, empty, sources=[], previous=previous, row_group_rows=ROW_GROUP_ROWS)
         return cls(path)
 
     @classmethod
@@ -217,15 +171,42 @@ class FeatureStore:
             f"stations={t['stations']['rows']}, records={t['records']['rows']}, imts={len(self.imts)})"
         )
 
-    def _file(self, table: str) -> Path:
-        return self.path / self._meta["tables"][table]["file"]
+    def _files(self, table: str) -> list[Path]:
+        """Part files of one table, in append order."""
+        return [self.path / f for f in table_files(self._meta, table)]
+
+    def _read_error(self, exc: BaseException) -> StoreError:
+        """A StoreError naming the first part file that is missing or unreadable (else the store)."""
+        import pyarrow.parquet as pq
+
+        for name in _TABLE_NAMES:
+            for file in self._files(name):
+                try:
+                    pq.read_metadata(file)
+                except (OSError, ValueError) as bad:
+                    what = "is missing" if not file.exists() else f"is corrupt ({bad})"
+                    return StoreError(f"Feature store {self.path}: part file {file.relative_to(self.path)} {what}. "
+                                      "Run `gmlearn data verify` on the store, and restore it from a copy.")
+        from gmlearn.store.manifest import file_sha256
+
+        for name in _TABLE_NAMES:  # readable footers: look for altered bytes (an error path, so hashing is fine)
+            for entry in self._meta["tables"][name].get("parts", []):
+                if file_sha256(self.path / entry["file"]) != entry["sha256"]:
+                    return StoreError(f"Feature store {self.path}: part file {entry['file']} is corrupt (its SHA-256 "
+                                      f"differs from the manifest; {type(exc).__name__}: {exc}). Restore it from a copy.")
+        return StoreError(f"Feature store {self.path} cannot be read ({type(exc).__name__}: {exc}). "
+                          "Run `gmlearn data verify` on the store to find the damaged file.")
 
     def table(self, name: str) -> pd.DataFrame:
         """One stored table (``"events"``, ``"stations"`` or ``"records"``)."""
         if name not in _TABLE_NAMES:
             msg = f"The 'name' parameter must be one of {list(_TABLE_NAMES)}. Got {name!r} instead."
             raise ValueError(msg)
-        return pd.read_parquet(self._file(name))
+        try:
+            frames = [pd.read_parquet(f) for f in self._files(name)]
+        except (OSError, ValueError) as exc:
+            raise self._read_error(exc) from None
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
     @property
     def events(self) -> pd.DataFrame:
@@ -244,8 +225,14 @@ class FeatureStore:
 
     # -- writing --------------------------------------------------------------------
     def append(self, table: pd.DataFrame, *, source: str | None = None, derive: bool = True,
-               row_group_rows: int = ROW_GROUP_ROWS) -> "FeatureStore":
+               row_group_rows: int = ROW_GROUP_ROWS, lock_timeout: float = LOCK_TIMEOUT) -> "FeatureStore":
         """Add records from a canonical table (as returned by a reader).
+
+        The store's writer lock is held for the write: a second process
+        appending at the same time waits (up to ``lock_timeout`` seconds) and
+        then appends to the version the first one wrote. The new rows go to new
+        part files; the store is rewritten only when they change the columns of
+        a table or the stored values of an event or station.
 
         Parameters
         ----------
@@ -258,6 +245,8 @@ class FeatureStore:
             :func:`gmlearn.store.derived.add_derived`.
         row_group_rows
             Rows per Parquet row group, i.e. per partition of :meth:`to_dask`.
+        lock_timeout
+            Seconds to wait for another writer.
 
         Returns
         -------
@@ -267,89 +256,106 @@ class FeatureStore:
         Raises
         ------
         StoreError
-            If a record id already exists in the store; nothing is written.
+            If a record id already exists in the store or twice in ``table``,
+            the store is read-only, or another writer held the lock for
+            ``lock_timeout`` seconds; nothing is written.
         """
         source = source or str(table.attrs.get("source", "table"))
         for key in ("record_id", "event_id", "station_id"):
             if key not in table.columns:
                 msg = f"Cannot append {source}: column {key!r} is missing; given columns: {list(table.columns)}."
                 raise MissingColumnError(msg)
-        new = add_derived(table) if derive else table.copy()
-        new = coerce_dtypes(new)
-        current = self.to_frame(dropna=False) if len(self) else None
-        if current is not None:
-            clash = np.intersect1d(current["record_id"].astype(str), new["record_id"].astype(str))
-            if clash.size:
-                msg = (
-                    f"Cannot append {source}: {clash.size} record id(s) already in the store "
-                    f"(e.g. {list(clash[:5])}); nothing was written."
-                )
-                raise StoreError(msg)
-            merged = pd.concat([current, new], ignore_index=True, sort=False)
-        else:
-            merged = new
-        tables = split(merged, source=source)
-        entry = {"source": source, "rows": int(len(new)), "time": datetime.now(UTC).isoformat(timespec="seconds")}
+        if table.columns.duplicated().any():
+            dup = sorted(set(table.columns[table.columns.duplicated()]))
+            msg = f"Cannot append {source}: column(s) {dup} appear more than once; keep one of each."
+            raise StoreError(msg)
         if not isinstance(row_group_rows, int) or isinstance(row_group_rows, bool) or row_group_rows < 1:
             msg = f"The 'row_group_rows' parameter of FeatureStore.append must be a positive int. Got {row_group_rows!r} instead."
             raise ValueError(msg)
-        self._write_version(self.path, tables, sources=[*self.sources, entry], previous=self._meta,
-                            row_group_rows=row_group_rows)
+        new = add_derived(table) if derive else table.copy()
+        new = coerce_dtypes(new)
+        twice = new["record_id"].astype(str).duplicated()
+        if twice.any():
+            ids = list(new.loc[twice, "record_id"].astype(str).unique()[:5])
+            msg = f"Cannot append {source}: {int(twice.sum())} record id(s) appear more than once in it (e.g. {ids}); nothing was written."
+            raise StoreError(msg)
+        with store_lock(self.path, timeout=lock_timeout):
+            self.__init__(self.path)  # the version the last writer left
+            self._append_locked(new, source, row_group_rows)
         self.__init__(self.path)  # re-read manifest
         return self
 
-    @staticmethod
-    def _write_version(path: Path, tables: dict[str, pd.DataFrame], *, sources: list, previous: dict | None,
-                       row_group_rows: int = ROW_GROUP_ROWS) -> None:
-        version = (int(previous["version"]) + 1) if previous else 1
-        folder = f"v{version:06d}"
-        # Remove debris of interrupted writes (never the live version).
-        live = (previous or {}).get("folder")
-        for stale in path.glob(".v*.tmp"):
-            shutil.rmtree(stale, ignore_errors=True)
-        if (path / folder).exists() and folder != live:
-            shutil.rmtree(path / folder)
+    def _append_locked(self, new: pd.DataFrame, source: str, row_group_rows: int) -> None:
+        from datetime import UTC, datetime
 
-        def _write(tmp: Path) -> None:
-            for name, df in tables.items():
-                coerce_dtypes(df).to_parquet(tmp / f"{name}.parquet", index=False, row_group_size=row_group_rows)
+        from gmlearn.store.writing import append_parts, clean, rewrite
 
-        atomic_folder(path / folder, _write)
-        imts = imt_columns(tables["records"].columns)
-        hashes = {name: _table_hash(coerce_dtypes(tables[name]), _keys(name)[0]) for name in _TABLE_NAMES}
-        meta = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "gmlearn_version": __version__,
-            "version": version,
-            "folder": folder,
-            "written": datetime.now(UTC).isoformat(timespec="seconds"),
-            "tables": {n: {"file": f"{folder}/{n}.parquet", "rows": int(len(tables[n])), "sha256": hashes[n]} for n in _TABLE_NAMES},
-            "content_hash": hashlib.sha256("".join(hashes[n] for n in _TABLE_NAMES).encode()).hexdigest(),
-            "imts": imts,
-            "units": {"imts": "natural log of g (PGA, SA) and of cm/s (PGV)"},
-            "sources": sources,
-        }
-        atomic_write_json(path / "manifest.json", meta)
-        if live and live != folder:
-            shutil.rmtree(path / live, ignore_errors=True)
+        entry = {"source": source, "rows": int(len(new)), "time": datetime.now(UTC).isoformat(timespec="seconds")}
+        sources = [*self.sources, entry]
+        clean(self.path, self._meta)
+        if len(self):
+            ids = self.query("SELECT record_id FROM records WHERE record_id IN (SELECT unnest(?))",
+                             [new["record_id"].astype(str).tolist()])["record_id"]
+            if len(ids):
+                clash = sorted(ids.astype(str))
+                msg = (f"Cannot append {source}: {len(clash)} record id(s) already in the store "
+                       f"(e.g. {clash[:5]}); nothing was written.")
+                raise StoreError(msg)
+            if int(self._meta["format_version"]) >= 2:
+                stored = {"events": self.events, "stations": self.stations}
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    tables = split(new, source=source)
+                if not caught and append_parts(self.path, self._meta, tables, stored, sources=sources,
+                                               row_group_rows=row_group_rows) is not None:
+                    return
+            merged = pd.concat([self.to_frame(dropna=False), new], ignore_index=True, sort=False)
+        else:
+            merged = new
+        rewrite(self.path, split(merged, source=source), sources=sources, previous=self._meta,
+                row_group_rows=row_group_rows)
+
+    def verify(self) -> dict[str, Any]:
+        """Recompute the hash of every part file and every table against the manifest.
+
+        Returns
+        -------
+        dict
+            ``{"path", "version", "parts", "rows", "content_hash"}`` when all agree.
+
+        Raises
+        ------
+        StoreError
+            Naming the first part file that is missing, unreadable, altered
+            (bytes or rows differ from the manifest) or a table whose content
+            hash or row count disagrees.
+        """
+        from gmlearn.store.verify import verify_store
+
+        return verify_store(self)
 
     # -- reading --------------------------------------------------------------------
     def _connect(self):  # noqa: ANN202 - duckdb connection
         import duckdb
 
         con = duckdb.connect()
-        for name in _TABLE_NAMES:
-            file = str(self._file(name)).replace("'", "''")
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{file}', file_row_number=true)")
-        rec_cols = set(_columns(self._file("records")))
-        ev_cols = [c for c in _columns(self._file("events")) if c != "event_id" and c not in rec_cols]
-        st_cols = [c for c in _columns(self._file("stations")) if c != "station_id" and c not in rec_cols]
-        rec_only = [c for c in _columns(self._file("records")) if c not in ("event_id", "station_id")]
+        try:
+            for name in ("events", "stations"):
+                con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({_sql_list(self._files(name))})")
+            con.execute("CREATE VIEW records AS SELECT * EXCLUDE (filename, file_row_number), filename AS _part, "
+                        f"file_row_number AS _row FROM read_parquet({_sql_list(self._files('records'))}, "
+                        "filename=true, file_row_number=true)")
+            rec_cols = set(_columns(self._files("records")[0]))
+            ev_cols = [c for c in _columns(self._files("events")[0]) if c != "event_id" and c not in rec_cols]
+            st_cols = [c for c in _columns(self._files("stations")[0]) if c != "station_id" and c not in rec_cols]
+            rec_only = [c for c in _columns(self._files("records")[0]) if c not in ("event_id", "station_id")]
+        except (duckdb.Error, OSError, ValueError) as exc:
+            con.close()
+            raise self._read_error(exc) from None
         select = ["r.event_id", "r.station_id"] + [f"e.{_quote(c)}" for c in ev_cols]
         select += [f"s.{_quote(c)}" for c in st_cols] + [f"r.{_quote(c)}" for c in rec_only]
         con.execute(
-            "CREATE VIEW flat AS SELECT " + ", ".join(select) + ", r.file_row_number AS _row "
+            "CREATE VIEW flat AS SELECT " + ", ".join(select) + ", r._part AS _part, r._row AS _row "
             "FROM records r LEFT JOIN events e USING (event_id) LEFT JOIN stations s USING (station_id)"
         )
         return con
@@ -359,9 +365,15 @@ class FeatureStore:
 
         IMT column names need double quotes: ``SELECT "SA(1.0)" FROM flat``.
         """
+        import duckdb
+
         con = self._connect()
         try:
             return con.execute(sql, params or []).df()
+        except (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException):
+            raise  # a mistake in the caller's SQL
+        except duckdb.Error as exc:
+            raise self._read_error(exc) from None
         finally:
             con.close()
 
@@ -434,10 +446,12 @@ class FeatureStore:
                 params.append(ids)
         if dropna and imts is not None:
             where += [f"{_quote(i)} IS NOT NULL AND NOT isnan({_quote(i)})" for i in wanted]
+        import duckdb
+
         con = self._connect()
         try:
             flat_cols = [r[0] for r in con.execute("DESCRIBE flat").fetchall()]
-            base = [c for c in flat_cols if c != "_row" and c not in self.imts]
+            base = [c for c in flat_cols if c not in ("_part", "_row") and c not in self.imts]
             if columns is not None:
                 columns = list(columns)
                 missing = [c for c in columns if c not in base]
@@ -448,8 +462,10 @@ class FeatureStore:
             sql = "SELECT " + ", ".join(_quote(c) for c in base + wanted) + " FROM flat"
             if where:
                 sql += " WHERE " + " AND ".join(where)
-            sql += " ORDER BY _row"
+            sql += " ORDER BY _part, _row"
             df = con.execute(sql, params).df()
+        except duckdb.Error as exc:  # our own SQL: a failure here is a damaged part file
+            raise self._read_error(exc) from None
         finally:
             con.close()
         return _restore_dtypes(df)

@@ -80,8 +80,8 @@ def read_dask(store: "FeatureStore", imts: Iterable[str] | None = None, *, colum
     if unknown:
         msg = f"IMT(s) {unknown} are not in this store; it has {store.imts}."
         raise MissingColumnError(msg)
-    rec_file = store._file("records")
-    rec_names = list(pq.read_schema(rec_file).names)
+    rec_files = store._files("records")
+    rec_names = list(pq.read_schema(rec_files[0]).names)
     events, stations = store.events, store.stations
     ev, st, rec_only = flat_columns(rec_names, list(events.columns), list(stations.columns))
     base = ["event_id", "station_id", *ev, *st, *[c for c in rec_only if c not in store.imts]]
@@ -96,6 +96,6 @@ def read_dask(store: "FeatureStore", imts: Iterable[str] | None = None, *, colum
     read = [c for c in rec_names if c in order or c in ("event_id", "station_id")]
     events = events[["event_id", *[c for c in ev if c in order]]]
     stations = stations[["station_id", *[c for c in st if c in order]]]
-    records = dd.read_parquet(str(rec_file), columns=read, split_row_groups=True, calculate_divisions=False)
+    records = dd.read_parquet([str(f) for f in rec_files], columns=read, split_row_groups=True, calculate_divisions=False)
     meta = _join(records._meta, events.iloc[:0], stations.iloc[:0], order)
     return records.map_partitions(_join, events, stations, order, meta=meta, align_dataframes=False)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from gmlearn.exceptions import FlatfileError, MissingColumnError
 from gmlearn.schema import COLUMNS, IMT_LN_RANGE, TECTONIC_REGIONS, imt_string, parse_imt, sort_imts
+from gmlearn.store.units import acc_factor, check_acceleration_units
 
 __all__ = ["REQUIRED", "to_canonical", "check_pgv_unit", "PGV_PGA_RATIO_RANGE"]
 
@@ -31,6 +32,15 @@ DISTANCES: tuple[str, ...] = ("rrup", "rjb", "repi", "rhypo")
 PGV_PGA_RATIO_RANGE: tuple[float, float] = (5.0, 2000.0)
 
 _PGV_FACTORS = {"cm/s": 1.0, "m/s": 100.0, "mm/s": 0.1}
+
+#: Geometry checks: (shorter, longer, absolute tolerance km, relative tolerance). The Joyner-Boore
+#: distance never exceeds the rupture distance; nor the epicentral one when the epicentre lies on the
+#: rupture's surface projection, but catalogue epicentres and finite-fault models differ by up to
+#: 9.3 km in the NZSMD flatfile, hence the wide tolerance there.
+DISTANCE_ORDER: tuple[tuple[str, str, float, float], ...] = (
+    ("rjb", "rrup", 0.5, 0.01),
+    ("rjb", "repi", 15.0, 0.10),
+)
 
 
 def _data_row(position: int) -> int:
@@ -133,6 +143,23 @@ def check_pgv_unit(
     raise FlatfileError(msg, file=file, column=source, row=_data_row(pos), value=value)
 
 
+def _check_geometry(out: pd.DataFrame, columns: Mapping[str, str], raw: pd.DataFrame, file: str) -> None:
+    """Refuse records whose distances contradict each other (see :data:`DISTANCE_ORDER`)."""
+    for short, long, abs_tol, rel_tol in DISTANCE_ORDER:
+        if short not in out or long not in out:
+            continue
+        a, b = out[short].to_numpy(dtype=float), out[long].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            bad = np.isfinite(a) & np.isfinite(b) & (a > b + np.maximum(abs_tol, rel_tol * b))
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            msg = (f"{short} = {a[pos]:g} km exceeds {long} = {b[pos]:g} km ({int(bad.sum())} record(s)); {short} can "
+                   f"be at most {long} (tolerance {abs_tol:g} km or {rel_tol:.0%}). Check the distance columns "
+                   "(swapped, or in another unit).")
+            raise FlatfileError(msg, file=file, column=columns.get(short, short), row=_data_row(pos),
+                                value=raw[columns[short]].iloc[pos] if short in columns else a[pos])
+
+
 def _map_tectonic(values: pd.Series, mapping: Mapping[str, str] | None, *, source: str, file: str) -> np.ndarray:
     lut = {k.lower(): v for k, v in (mapping or {}).items()}
     out = []
@@ -185,6 +212,7 @@ def to_canonical(
     *,
     file: str,
     pgv_unit: str = "cm/s",
+    acc_unit: str = "g",
     sentinels: Sequence[float] = (),
     tectonic_map: Mapping[str, str] | None = None,
     required: Sequence[str] = REQUIRED,
@@ -204,6 +232,10 @@ def to_canonical(
         Name of the source, used in error messages.
     pgv_unit
         ``"cm/s"``, ``"m/s"`` or ``"mm/s"``.
+    acc_unit
+        Unit of PGA and SA: ``"g"``, ``"cm/s2"`` (gal) or ``"m/s2"``. Whatever
+        is given, the levels are checked against magnitude and distance, and
+        SA and PGV against PGA (:mod:`gmlearn.store.units`).
     sentinels
         Values meaning "missing" (e.g. -999, -99999), replaced by NaN.
     tectonic_map
@@ -227,7 +259,12 @@ def to_canonical(
     if pgv_unit not in _PGV_FACTORS:
         msg = f"The 'pgv_unit' parameter must be one of {sorted(_PGV_FACTORS)}. Got {pgv_unit!r} instead."
         raise ValueError(msg)
+    acc = acc_factor(acc_unit)
     raw = raw.reset_index(drop=True)
+    if raw.columns.duplicated().any():
+        dup = sorted({str(c) for c in raw.columns[raw.columns.duplicated()]})
+        msg = f"column(s) {dup} appear more than once; keep one of each (the first would be used silently)."
+        raise FlatfileError(msg, file=file, column=dup[0])
     absent = [c for c in columns.values() if c not in raw.columns]
     absent += [c for c in imts.values() if c not in raw.columns]
     missing_vocab = [name for name in required if name not in columns]
@@ -276,6 +313,7 @@ def to_canonical(
             msg = f"{name!r} is missing; every record needs it."
             raise FlatfileError(msg, file=file, column=columns[name], row=_data_row(pos), value=raw[columns[name]].iloc[pos])
     _check_ids(out, columns, file)
+    _check_geometry(out, columns, raw, file)
     if "tectonic_region" not in out:
         out["tectonic_region"] = "unknown"
 
@@ -286,13 +324,17 @@ def to_canonical(
         arr = _numeric(raw[source], name=name, source=source, file=file)
         if sentinel_set.size:
             arr = np.where(np.isin(arr, sentinel_set), np.nan, arr)
-        if parse_imt(name).name == "PGV":
-            arr = arr * _PGV_FACTORS[pgv_unit]
+        arr = arr * (_PGV_FACTORS[pgv_unit] if parse_imt(name).name == "PGV" else acc)
         bad = np.isfinite(arr) & (arr <= 0) | np.isinf(arr)
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
             msg = f"{name} must be a positive linear amplitude; {int(bad.sum())} value(s) are not (use NaN or a sentinel for missing)."
             raise FlatfileError(msg, file=file, column=source, row=_data_row(pos), value=raw[source].iloc[pos])
+        linear[name] = arr
+    check_acceleration_units(linear, out, raw, {imt_string(k): v for k, v in imts.items()}, file=file, acc_unit=acc_unit)
+    for imt, source in imts.items():
+        name = imt_string(imt)
+        arr = linear[name]
         lo, hi = IMT_LN_RANGE[parse_imt(name).name]
         with np.errstate(divide="ignore", invalid="ignore"):
             ln = np.log(arr)
@@ -302,7 +344,6 @@ def to_canonical(
             unit = parse_imt(name).unit
             msg = f"{name} must lie in [{np.exp(lo):.3g}, {np.exp(hi):.3g}] {unit}."
             raise FlatfileError(msg, file=file, column=source, row=_data_row(pos), value=raw[source].iloc[pos])
-        linear[name] = arr
         logs[name] = ln
     if "PGV" in linear and "PGA" in linear:
         pgv_source = imts.get("PGV", "PGV")

@@ -28,12 +28,29 @@ __all__ = [
     "read_metadata_folder",
     "METADATA_COLUMNS",
     "COMPONENTS",
+    "at2_unit",
+    "DT_RANGE",
+    "NPTS_RANGE",
 ]
 
 #: Component order of every three-component array: two horizontals then the vertical.
 COMPONENTS: tuple[str, str, str] = ("H1", "H2", "V")
 
 _NPTS = re.compile(r"NPTS\s*=\s*([0-9]+)\s*,\s*DT\s*=\s*([0-9.Ee+-]+)", re.IGNORECASE)
+
+#: Accepted time step of an accelerogram (s): 10 kHz to 1 Hz sampling.
+DT_RANGE: tuple[float, float] = (1e-4, 1.0)
+#: Accepted number of samples (the upper bound is 28 h at 200 Hz).
+NPTS_RANGE: tuple[int, int] = (16, 20_000_000)
+_G = 9.80665
+# Unit spellings of AT2 header line 3 -> (unit, factor to g). A token must not be part of a longer word.
+_UNIT_SPELLINGS: tuple[tuple[str, str, float], ...] = (
+    (r"CM\s*/\s*S(?:EC)?\s*(?:/\s*S(?:EC)?|\*\*\s*2|\^\s*2|2|²)", "cm/s2", 1.0 / (100 * _G)),
+    (r"GALS?", "cm/s2", 1.0 / (100 * _G)),
+    (r"MM\s*/\s*S(?:EC)?\s*(?:/\s*S(?:EC)?|\*\*\s*2|\^\s*2|2|²)", "mm/s2", 1.0 / (1000 * _G)),
+    (r"M\s*/\s*S(?:EC)?\s*(?:/\s*S(?:EC)?|\*\*\s*2|\^\s*2|2|²)", "m/s2", 1.0 / _G),
+    (r"G", "g", 1.0),
+)
 
 
 @dataclass
@@ -81,6 +98,46 @@ def _open_text(path: Path) -> list[str]:
                                 file=str(path)) from exc
 
 
+def at2_unit(line: str) -> tuple[str, float]:
+    """Acceleration unit stated on AT2 header line 3 and its factor to g.
+
+    Recognises g (``UNITS OF G``), cm/s² (``CM/S/S``, ``CM/SEC/SEC``, ``CM/S2``,
+    ``CM/S^2``, ``CM/S**2``, ``GAL``, ``UNITS OF GAL``), m/s² and mm/s² in the
+    same spellings, in any case and with words around them
+    (``CM/S/S (AVERAGE)``).
+
+    Raises
+    ------
+    ValueError
+        If no unit, or units of two kinds, are found on the line.
+    """
+    text = line.upper()
+    found: dict[str, float] = {}
+    rest = text
+    for pattern, unit, factor in _UNIT_SPELLINGS:
+        regex = re.compile(rf"(?<![A-Z0-9/]){pattern}(?![A-Z0-9])")
+        if regex.search(rest):
+            found[unit] = factor
+            rest = regex.sub(" ", rest)
+    if len(found) != 1:
+        what = "no acceleration unit" if not found else f"more than one unit ({', '.join(sorted(found))})"
+        msg = (f"line 3 states {what}; expected one of g, cm/s/s (gal), m/s/s, mm/s/s, e.g. "
+               "'ACCELERATION TIME SERIES IN UNITS OF G'")
+        raise ValueError(msg)
+    unit, factor = next(iter(found.items()))
+    return unit, factor
+
+
+def _check_sampling(npts: int, dt: float, path: Path, row: int | None) -> None:
+    lo, hi = DT_RANGE
+    if not np.isfinite(dt) or not lo <= dt <= hi:
+        raise RecordFormatError(f"DT must be a time step in s between {lo:g} and {hi:g} (10 kHz to 1 Hz sampling)",
+                                file=str(path), row=row, value=dt)
+    n_lo, n_hi = NPTS_RANGE
+    if not n_lo <= npts <= n_hi:
+        raise RecordFormatError(f"NPTS must be between {n_lo} and {n_hi} samples", file=str(path), row=row, value=npts)
+
+
 def read_at2(path: str | Path) -> tuple[np.ndarray, float, dict]:
     """Read one PEER NGA ``.AT2`` file (optionally ``.gz``).
 
@@ -91,13 +148,17 @@ def read_at2(path: str | Path) -> tuple[np.ndarray, float, dict]:
     dt : float
         Time step in s.
     header : dict
-        ``title`` (line 2: event, date, station, component) and ``units`` (line 3).
+        ``title`` (line 2: event, date, station, component), ``units`` (line 3)
+        and ``unit`` (the unit read there: ``g``, ``cm/s2``, ``m/s2`` or
+        ``mm/s2``; values are converted to g).
 
     Raises
     ------
     RecordFormatError
-        If the header lacks ``NPTS= n, DT= dt``, a value is not a number, ``dt`` is
-        not positive, or the number of values differs from ``NPTS``.
+        If the header lacks ``NPTS= n, DT= dt``, line 3 states no unit or an
+        ambiguous one (:func:`at2_unit`), ``DT`` lies outside :data:`DT_RANGE`,
+        ``NPTS`` outside :data:`NPTS_RANGE`, a value is not a finite number,
+        or the number of values differs from ``NPTS``.
     """
     path = Path(path)
     lines = _open_text(path)
@@ -107,12 +168,16 @@ def read_at2(path: str | Path) -> tuple[np.ndarray, float, dict]:
     if match is None:
         raise RecordFormatError("line 4 must read 'NPTS= <n>, DT= <dt> SEC' (PEER AT2 format)", file=str(path), row=4,
                                 value=lines[3].strip()[:60])
-    npts, dt = int(match.group(1)), float(match.group(2))
-    if not np.isfinite(dt) or dt <= 0:
-        raise RecordFormatError("DT must be a positive time step in s", file=str(path), row=4, value=dt)
-    if "G" not in lines[2].upper().split("UNITS OF")[-1]:
-        raise RecordFormatError("line 3 must state 'UNITS OF G'; only accelerations in g are read", file=str(path),
-                                row=3, value=lines[2].strip()[:60])
+    try:
+        npts, dt = int(match.group(1)), float(match.group(2))
+    except ValueError:
+        raise RecordFormatError("line 4 must read 'NPTS= <n>, DT= <dt> SEC' with numbers", file=str(path), row=4,
+                                value=lines[3].strip()[:60]) from None
+    _check_sampling(npts, dt, path, 4)
+    try:
+        unit, factor = at2_unit(lines[2])
+    except ValueError as exc:
+        raise RecordFormatError(str(exc), file=str(path), row=3, value=lines[2].strip()[:60]) from None
     try:
         values = np.array(" ".join(lines[4:]).split(), dtype=float)
     except ValueError as exc:
@@ -123,7 +188,8 @@ def read_at2(path: str | Path) -> tuple[np.ndarray, float, dict]:
                                 row=4)
     if not np.all(np.isfinite(values)):
         raise RecordFormatError("acceleration values must be finite", file=str(path))
-    return values, dt, {"title": lines[1].strip(), "units": lines[2].strip()}
+    return values * factor if factor != 1.0 else values, dt, {"title": lines[1].strip(), "units": lines[2].strip(),
+                                                              "unit": unit}
 
 
 def _is_float(token: str) -> bool:
@@ -142,8 +208,9 @@ def read_fema_csv(path: str | Path) -> tuple[np.ndarray, float]:
     Raises
     ------
     RecordFormatError
-        If the header is not ``time_s,acc_g``, a value is not a number, or the time
-        step is not uniform and positive.
+        If the header is not ``time_s,acc_g`` (the only unit read), a value is not
+        a finite number (NaN and inf are refused), the time step is not uniform
+        or outside :data:`DT_RANGE`, or the length is outside :data:`NPTS_RANGE`.
     """
     path = Path(path)
     lines = _open_text(path)
@@ -156,10 +223,16 @@ def read_fema_csv(path: str | Path) -> tuple[np.ndarray, float]:
         raise RecordFormatError(f"every row must hold two numbers (time_s, acc_g): {exc}", file=str(path)) from exc
     if data.ndim != 2 or data.shape[1] != 2 or len(data) < 2:
         raise RecordFormatError("expected at least two rows of 'time_s,acc_g'", file=str(path))
+    bad = ~np.isfinite(data).all(axis=1)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise RecordFormatError(f"time_s and acc_g must be finite numbers; {int(bad.sum())} row(s) hold NaN or inf",
+                                file=str(path), row=row + 2, value=lines[1:][row].strip()[:40] if row < len(lines) - 1 else None)
     steps = np.diff(data[:, 0])
     dt = float(np.median(steps))
     if dt <= 0 or np.max(np.abs(steps - dt)) > 1e-3 * dt + 1e-4:
         raise RecordFormatError("time_s must increase with a uniform step", file=str(path), value=dt)
+    _check_sampling(len(data), dt, path, None)
     return data[:, 1], round(dt, 7)
 
 
@@ -296,13 +369,16 @@ def read_component(path: str | Path) -> tuple[np.ndarray, float]:
         acc, dt, _ = read_at2(path)
         return acc, dt
     if suffixes and suffixes[-1] == ".npz":
-        with np.load(path) as data:
+        with np.load(path, allow_pickle=False) as data:
             if "acc" not in data or "dt" not in data:
                 raise RecordFormatError(f"an NPZ component needs arrays 'acc' and 'dt'; found {sorted(data.files)}",
                                         file=str(path))
             acc, dt = np.asarray(data["acc"], dtype=float).ravel(), float(data["dt"])
         if not np.isfinite(dt) or dt <= 0:
             raise RecordFormatError("dt must be a positive time step in s", file=str(path), value=dt)
+        _check_sampling(acc.size, dt, path, None)
+        if not np.isfinite(acc).all():
+            raise RecordFormatError("acceleration values must be finite (NaN and inf are refused)", file=str(path))
         return acc, dt
     lines = _open_text(path)
     if lines and lines[0].strip().replace(" ", "") == "time_s,acc_g":
@@ -314,10 +390,13 @@ def read_component(path: str | Path) -> tuple[np.ndarray, float]:
         raise RecordFormatError("a text component must hold two numeric columns: time (s) and acceleration (g)",
                                 file=str(path))
     data = np.array(rows, dtype=float)
+    if not np.isfinite(data).all():
+        raise RecordFormatError("time and acceleration must be finite numbers (NaN and inf are refused)", file=str(path))
     steps = np.diff(data[:, 0])
     dt = float(np.median(steps))
     if dt <= 0 or np.max(np.abs(steps - dt)) > 1e-3 * dt + 1e-6:
         raise RecordFormatError("time must increase with a uniform step", file=str(path), value=dt)
+    _check_sampling(len(data), dt, path, None)
     return data[:, 1], round(dt, 7)
 
 

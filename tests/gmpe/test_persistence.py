@@ -73,6 +73,8 @@ def test_reference_gmpe_roundtrip(small, tmp_path):
 def test_unlisted_files_are_refused(small, tmp_path):
     path = save_model(TreeGMM(n_estimators=30).fit(small, "PGA"), tmp_path / "m")
     meta = json.loads((path / "metadata.json").read_text())
-    (path / "metadata.json").write_text(json.dumps({**meta, "sha256": {}}))
+    from gmlearn.gmpe.integrity import stamp
+
+    (path / "metadata.json").write_text(json.dumps(stamp({**meta, "sha256": {}})))
     with pytest.raises(ModelError, match="no SHA-256"):
         load_model(path)

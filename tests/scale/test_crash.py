@@ -21,14 +21,15 @@ import pytest
 
 from gmlearn.gmpe.persistence import load_model, save_model
 from gmlearn.store import FeatureStore
+from gmlearn.store.manifest import table_files
 
 CHILD = {
-    # Half of records.parquet is on disk (inside the temporary version folder) when the process dies.
+    # Half of a new records part file is on disk (under its temporary name) when the process dies.
     "store-mid-file": """
         import pandas as pd
         real = pd.DataFrame.to_parquet
         def to_parquet(self, path, *a, **k):
-            if str(path).endswith("records.parquet"):
+            if ".records-" in str(path):
                 real(self, path, *a, **k)
                 data = open(path, "rb").read()
                 open(path, "wb").write(data[: len(data) // 2])
@@ -38,12 +39,13 @@ CHILD = {
         from gmlearn.store import FeatureStore
         FeatureStore(ARGS[0]).append(pd.read_parquet(ARGS[1]), derive=False)
     """,
-    # The new version folder is in place, the manifest not yet replaced.
+    # The new part files are in place, the manifest not yet replaced.
     "store-before-manifest": """
         import pandas as pd
-        import gmlearn.store.feature_store as fs
-        fs.atomic_write_json = lambda *a, **k: stop()
-        fs.FeatureStore(ARGS[0]).append(pd.read_parquet(ARGS[1]), derive=False)
+        import gmlearn.store.writing as writing
+        from gmlearn.store import FeatureStore
+        writing.atomic_write_json = lambda *a, **k: stop()
+        FeatureStore(ARGS[0]).append(pd.read_parquet(ARGS[1]), derive=False)
     """,
     # Overwriting a model: half a booster file written in the staging folder.
     "model-mid-file": """
@@ -109,11 +111,16 @@ def test_store_append_killed_midway(scenario, tmp_path, nzsmd_crustal):
     reopened = FeatureStore(store.path)
     assert reopened.version == 2 and len(reopened) == 60
     pd.testing.assert_frame_equal(reopened.to_frame(dropna=False), before)
-    debris = sorted(p.name for p in store.path.iterdir() if p.name not in ("manifest.json", "v000002"))
+    live = {f for t in ("events", "stations", "records") for f in table_files(reopened._meta, t)}
+    debris = sorted(f"data/{p.name}" for p in (store.path / "data").iterdir() if f"data/{p.name}" not in live)
     assert debris, "the kill left no partial write behind: the stop point was not midway"
     reopened.append(second, derive=False)  # the next write cleans up and succeeds
-    assert len(FeatureStore(store.path)) == 120
-    assert sorted(p.name for p in store.path.iterdir()) == ["manifest.json", "v000003"]
+    after = FeatureStore(store.path)
+    assert len(after) == 120 and after.verify()["rows"] == 120
+    live = {f for t in ("events", "stations", "records") for f in table_files(after._meta, t)}
+    assert sorted(p.name for p in store.path.iterdir()) == [".lock", "data", "manifest.json"]
+    leftover = {f"data/{p.name}" for p in (store.path / "data").iterdir()} - live
+    assert leftover == set(after._meta["retired"])  # kept for readers until the next write; no debris
 
 
 @pytest.mark.parametrize("scenario", ["model-mid-file", "model-between-renames"])

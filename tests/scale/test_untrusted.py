@@ -32,9 +32,12 @@ def copy(saved, tmp_path) -> Path:
 
 
 def _edit(folder: Path, change) -> None:
+    """Edit metadata.json and recompute its manifest hash (as a careful forger would)."""
+    from gmlearn.gmpe.integrity import stamp
+
     meta = json.loads((folder / "metadata.json").read_text())
     change(meta)
-    (folder / "metadata.json").write_text(json.dumps(meta))
+    (folder / "metadata.json").write_text(json.dumps(stamp(meta)))
 
 
 def _set(path: str, value):
@@ -162,8 +165,11 @@ def test_archive_member_count_and_size_bombs(tmp_path):
         unpack_model(many, cache=tmp_path / "c", max_members=5)
     bomb = _zip(tmp_path / "bomb.zip", [("metadata.json", b"{}"), ("zeros", bytes(5 * 2**20))])
     assert bomb.stat().st_size < 20_000  # 5 MiB of zeros deflate to a few kB
-    with pytest.raises(ModelError, match="more than 1048576 bytes"):
+    with pytest.raises(ModelError, match="more than the 100 allowed \\(a zip bomb"):
         unpack_model(bomb, cache=tmp_path / "c", max_bytes=2**20)
+    plain = _zip(tmp_path / "plain.zip", [("metadata.json", b"{}"), ("noise", np.random.default_rng(0).bytes(2 * 2**20))])
+    with pytest.raises(ModelError, match="more than 1048576 bytes"):
+        unpack_model(plain, cache=tmp_path / "c", max_bytes=2**20)
 
 
 def test_archive_lying_headers(tmp_path):
@@ -173,7 +179,7 @@ def test_archive_lying_headers(tmp_path):
     huge = data.copy()
     huge[central + 24:central + 28] = struct.pack("<I", 0xFFFFFFF0)  # claims ~4 GiB
     (tmp_path / "huge.zip").write_bytes(huge)
-    with pytest.raises(ModelError, match="size bomb"):
+    with pytest.raises(ModelError, match="size bomb|zip bomb"):
         unpack_model(tmp_path / "huge.zip", cache=tmp_path / "c")
     small = data.copy()
     small[central + 24:central + 28] = struct.pack("<I", 10)  # claims 10 bytes, holds 1 MiB
@@ -200,11 +206,15 @@ def test_pack_refuses_symlinks(copy, tmp_path):
 
 # -- feature-store manifests ------------------------------------------------------------------
 @pytest.mark.parametrize(("key", "value", "match"), [
-    ("folder", "../victim", "'folder' must be a version folder name"),
-    ("tables/records/file", "/etc/passwd", "'tables.records.file' must be"),
-    ("tables/events/file", "../v000001/events.parquet", "'tables.events.file' must be"),
+    ("tables/records/parts/0/file", "/etc/passwd", "'tables.records.parts\\[0\\].file' must be a part file"),
+    ("tables/events/parts/0/file", "../victim/keep.txt", "'tables.events.parts\\[0\\].file' must be a part file"),
+    ("tables/events/parts/0/file", "data/records-000001.parquet", "'tables.events.parts\\[0\\].file' must be a part file"),
+    ("tables/records/parts", [], "'tables.records.parts' must be a non-empty list"),
+    ("retired", ["../victim/keep.txt"], "'retired' must be a list of part files"),
     ("version", "2", "'version' must be a positive integer"),
     ("tables/records/rows", -1, "'tables.records.rows'"),
+    ("tables/records/rows", 999_999, "'tables.records.rows' says 999999 but its parts hold 0 rows"),
+    ("tables/records/parts/0/sha256", "abc", "sha256' must be a SHA-256"),
     ("format_version", None, "'format_version' must be a positive integer"),
 ])
 def test_store_manifest_is_checked(tmp_path, key, value, match):
@@ -216,7 +226,11 @@ def test_store_manifest_is_checked(tmp_path, key, value, match):
     store = FeatureStore.create(tmp_path / "store")
     manifest = store.path / "manifest.json"
     meta = json.loads(manifest.read_text())
-    _set(key, value)(meta)
+    *parents, last = key.split("/")
+    node = meta
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    node[last] = value
     manifest.write_text(json.dumps(meta))
     with pytest.raises(StoreError, match=match):
         FeatureStore(store.path)

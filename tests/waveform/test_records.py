@@ -45,9 +45,9 @@ def test_fema_folder(shared_data):
     ("body", "fragment"),
     [
         ("PEER\nx\nACCELERATION TIME SERIES IN UNITS OF G\nNPTS 10 DT .01\n1 2 3\n", "NPTS="),
-        ("PEER\nx\nACCELERATION TIME SERIES IN UNITS OF G\nNPTS=   4, DT=   .0100 SEC\n1 2 3\n", "NPTS=4 but 3"),
-        ("PEER\nx\nACCELERATION TIME SERIES IN UNITS OF G\nNPTS=   3, DT=   .0100 SEC\n1 abc 3\n", "'abc'"),
-        ("PEER\nx\nACCELERATION TIME SERIES IN UNITS OF G\nNPTS=   3, DT=   -.01 SEC\n1 2 3\n", "positive"),
+        ("PEER\nx\nACCELERATION TIME SERIES IN UNITS OF G\nNPTS=   17, DT=   .0100 SEC\n" + "1 " * 16 + "\n", "NPTS=17 but 16"),
+        ("PEER\nx\nACCELERATION TIME SERIES IN UNITS OF G\nNPTS=   16, DT=   .0100 SEC\n1 abc " + "3 " * 14 + "\n", "'abc'"),
+        ("PEER\nx\nACCELERATION TIME SERIES IN UNITS OF G\nNPTS=   16, DT=   -.01 SEC\n" + "1 " * 16 + "\n", "DT must be a time step"),
         ("PEER\nx\n", "4 header lines"),
     ],
 )

@@ -36,11 +36,29 @@ def read_csv(path: str | Path, **kw: Any) -> pd.DataFrame:
         msg = f"No flatfile at {str(path)!r}."
         raise FileNotFoundError(msg)
     try:
-        return pd.read_csv(path, **kw)
-    except FileNotFoundError:
+        table = pd.read_csv(path, **kw)
+        if "names" not in kw and kw.get("header", "infer") in ("infer", 0):
+            _refuse_duplicates(path, kw)
+    except (FileNotFoundError, FlatfileError):
         raise
     except UNREADABLE as exc:
         raise _unreadable(path, exc, "CSV") from exc
+    return table
+
+
+def _refuse_duplicates(path: Path, kw: dict[str, Any]) -> None:
+    """pandas renames a repeated column ``mag`` to ``mag.1`` and a reader would use the first; refuse instead."""
+    same = {k: v for k, v in kw.items() if k in ("sep", "delimiter", "encoding", "compression", "skiprows", "comment",
+                                                 "quotechar", "skipinitialspace")}
+    header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False, **same)
+    names = [str(v).strip() for v in header.iloc[0].tolist()] if len(header) else []
+    seen: dict[str, int] = {}
+    for pos, name in enumerate(names):
+        if name and name in seen:
+            msg = (f"column {name!r} appears twice in the header (columns {seen[name] + 1} and {pos + 1}); "
+                   "keep one of them (a reader would silently use the first).")
+            raise FlatfileError(msg, file=str(path), column=name)
+        seen[name] = pos
 
 
 def read_parquet(path: str | Path) -> pd.DataFrame:

@@ -466,6 +466,7 @@ def read_ngawest2(
     layout: str = "auto",
     imts: Sequence[str] | None = None,
     drop_incomplete: bool = True,
+    acc_unit: str = "g",
 ) -> pd.DataFrame:
     """Read an NGA-West2 RotD50 flatfile into the gmlearn vocabulary.
 
@@ -484,6 +485,9 @@ def read_ngawest2(
         Records without an RSN, EQID, station sequence number, magnitude or
         vs30 cannot enter a store. True drops them with a warning that gives
         their number and RSNs; False lets validation raise on the first one.
+    acc_unit
+        Unit of PGA and SA in the file (PEER publishes g); the levels are
+        checked against magnitude and distance (:mod:`gmlearn.store.units`).
 
     Returns
     -------
@@ -523,7 +527,7 @@ def read_ngawest2(
         # calls that fragmentation, a speed note for this one call only.
         warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
         out = to_canonical(
-            checked, columns, imt_map, file=file, sentinels=SENTINELS, tectonic_map=lay.tectonic_map or None,
+            checked, columns, imt_map, file=file, acc_unit=acc_unit, sentinels=SENTINELS, tectonic_map=lay.tectonic_map or None,
         )
     _check_consistent(out, keep, "station_id", _STATION_ATTRS, columns, file)
     _check_consistent(out, keep, "event_id", _EVENT_ATTRS, columns, file)

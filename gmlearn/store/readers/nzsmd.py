@@ -108,7 +108,8 @@ def _sniff_component(columns: pd.Index) -> str:
     return "RotD50"
 
 
-def read_nzsmd(path: str | Path, *, component: str | None = None, imts: list[str] | None = None) -> pd.DataFrame:
+def read_nzsmd(path: str | Path, *, component: str | None = None, imts: list[str] | None = None,
+               acc_unit: str = "g") -> pd.DataFrame:
     """Read an NZSMD flatfile into the gmlearn vocabulary.
 
     Parameters
@@ -121,6 +122,9 @@ def read_nzsmd(path: str | Path, *, component: str | None = None, imts: list[str
         taken from the header, RotD50 when the file has it.
     imts
         Restrict to these IMTs (default: PGA, PGV and all 22 periods).
+    acc_unit
+        Unit of PGA and SA in the file (NZSMD publishes g); the levels are
+        checked against magnitude and distance (:mod:`gmlearn.store.units`).
 
     Returns
     -------
@@ -168,7 +172,7 @@ def read_nzsmd(path: str | Path, *, component: str | None = None, imts: list[str
         raw["Vs30Uncert"] = _vs30_measured(raw["Vs30Uncert"])
     columns = {k: v for k, v in NZSMD_COLUMNS.items() if v in raw.columns or k in ("event_id", "station_id", "mag", "vs30")}
     out = to_canonical(
-        raw, columns, imt_map, file=str(path), pgv_unit="m/s", sentinels=_SENTINELS, tectonic_map=_TECTONIC,
+        raw, columns, imt_map, file=str(path), pgv_unit="m/s", acc_unit=acc_unit, sentinels=_SENTINELS, tectonic_map=_TECTONIC,
     )
     # Rx is given only where a fault plane is known; mark the rest for derivation.
     if "rx" in out:
