@@ -489,8 +489,11 @@ def load_model(path: str | os.PathLike[str], *, key: str | bytes | None = None) 
         raise ModelError(msg)
     for file, digest in meta["sha256"].items():
         _check_data_file(path, file, digest)
+    params = dict(meta["params"])
+    if "anchor" not in meta and "base" not in params and meta["class"] in ("TreeGMM", "MonotoneGMM"):
+        params["base"] = None  # saved before physics bases existed: the boosters learned ln IM from the data alone
     try:
-        model = cls(**meta["params"])
+        model = cls(**params)
     except TypeError as exc:
         msg = f"{path}: arguments {meta['params']} do not fit {meta['class']}: {exc}"
         raise ModelError(msg) from exc

@@ -177,3 +177,25 @@ def test_anchor_metadata_is_checked():
         PhysicsAnchor.from_dict({"base": ["BooreEtAl2014"]})
     with pytest.raises(ValueError, match="impossible"):
         PhysicsAnchor.from_dict({"base": ["BooreEtAl2014"], "box": {"mag": [5, float("nan")], "distance": [1, 80]}})
+
+
+def test_models_saved_before_anchors_load_as_data_only(nga, tmp_path):
+    """A TreeGMM folder of an earlier release (no base parameter, no anchor) still predicts what it learned."""
+    import json
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = TreeGMM(base=None, **FAST).fit(nga, IMTS)
+    folder = save_model(model, tmp_path / "old")
+    meta = json.loads((folder / "metadata.json").read_text())
+    for key in ("anchor", "domain", "manifest_sha256", "signature"):
+        meta.pop(key, None)
+    for key in ("base", "extrapolation", "scaling", "sample_weight", "pseudo_records"):
+        meta["params"].pop(key, None)
+    (folder / "metadata.json").write_text(json.dumps(meta))
+    old = load_model(folder)
+    assert old.base is None and not hasattr(old, "anchor_")
+    rows = nga.iloc[:40]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_allclose(old.predict(rows, IMTS).mean, model.predict(rows, IMTS).mean)
