@@ -296,6 +296,22 @@ def _plan(source: Any, model: Any, keep: Sequence[str], chunk_rows: int) -> tupl
     return _pieces(files, chunk_rows), order, wanted_keep, None
 
 
+def _prepare(model: Any, imts: Any, chunk_rows: Any, station_terms: str, compile_trees: bool,
+             caller: str) -> tuple[Any, list[str]]:
+    """Check the arguments shared by the streamed predictions; return the (compiled) model and its IMTs."""
+    from gmlearn.gmpe.base import as_imts, check_station_mode
+
+    if not isinstance(chunk_rows, int) or isinstance(chunk_rows, bool) or chunk_rows < 1:
+        msg = f"The 'chunk_rows' parameter of {caller} must be a positive int. Got {chunk_rows!r} instead."
+        raise ValueError(msg)
+    model = _resolve_model(model)
+    if compile_trees:
+        model = _compiled(model)
+    names = list(model.imts_) if imts is None and hasattr(model, "imts_") else as_imts(imts if imts is not None else [])
+    check_station_mode(station_terms, pd.DataFrame({"station_id": []}))
+    return model, names
+
+
 def predict_parquet(
     model: Any,
     source: str | os.PathLike[str] | Any,
@@ -356,17 +372,9 @@ def predict_parquet(
         For impossible feature values (from the model's input checks) or a
         bad ``chunk_rows``; the output folder is then not created.
     """
-    from gmlearn.gmpe.base import as_imts, check_station_mode
 
     start = time.perf_counter()
-    if not isinstance(chunk_rows, int) or isinstance(chunk_rows, bool) or chunk_rows < 1:
-        msg = f"The 'chunk_rows' parameter of predict_parquet must be a positive int. Got {chunk_rows!r} instead."
-        raise ValueError(msg)
-    model = _resolve_model(model)
-    if compile_trees:
-        model = _compiled(model)
-    names = list(model.imts_) if imts is None and hasattr(model, "imts_") else as_imts(imts if imts is not None else [])
-    check_station_mode(station_terms, pd.DataFrame({"station_id": []}))
+    model, names = _prepare(model, imts, chunk_rows, station_terms, compile_trees, "predict_parquet")
     keep = list(keep) + (["station_id"] if station_terms == "known" and "station_id" not in keep else [])
     pieces, columns, kept, join = _plan(source, model, keep, chunk_rows)
     if station_terms == "known" and "station_id" not in kept:
@@ -461,18 +469,10 @@ def predict_csv(
     StreamResult
         ``parts`` is the number of chunks; ``out_of_range`` counts every row.
     """
-    from gmlearn.gmpe.base import as_imts, check_station_mode
     from gmlearn.store.atomic import atomic_write_with
 
     start = time.perf_counter()
-    if not isinstance(chunk_rows, int) or isinstance(chunk_rows, bool) or chunk_rows < 1:
-        msg = f"The 'chunk_rows' parameter of predict_csv must be a positive int. Got {chunk_rows!r} instead."
-        raise ValueError(msg)
-    model = _resolve_model(model)
-    if compile_trees:
-        model = _compiled(model)
-    names = list(model.imts_) if imts is None and hasattr(model, "imts_") else as_imts(imts if imts is not None else [])
-    check_station_mode(station_terms, pd.DataFrame({"station_id": []}))
+    model, names = _prepare(model, imts, chunk_rows, station_terms, compile_trees, "predict_csv")
     header = list(pd.read_csv(source, nrows=0).columns)
     missing = [c for c in model.required_features if c not in header]
     if missing:
