@@ -45,7 +45,7 @@ from gmlearn.gmpe.reference import GSIM_LABELS, resolve_gsim
 __all__ = [
     "EXTRAPOLATION_POLICIES", "GSIM_LABELS", "DEFAULT_BASES", "DEFAULT_MARGINS", "MAX_CORRECTION",
     "resolve_gsim", "default_base", "check_policy", "PhysicsAnchor", "BaseEnsemble", "taper",
-    "magnitude_allowance", "allowance_at", "apply_policy",
+    "magnitude_allowance", "allowance_at", "apply_policy", "anchor_means",
 ]
 
 #: Allowed values of every model's ``extrapolation`` parameter.
@@ -397,3 +397,28 @@ def apply_policy(policy: str, anchor: PhysicsAnchor | None, table: pd.DataFrame,
             stacklevel=caller_stacklevel(stacklevel + 1),
         )
     return outside, foreign
+
+
+def anchor_means(anchor: PhysicsAnchor, table: pd.DataFrame, names: Sequence[str], mean: np.ndarray,
+                 outside: np.ndarray, foreign: np.ndarray, learned: Any) -> Any:
+    """Apply ``extrapolation="base"`` to a model's ln means, in place; return the base prediction of new-region rows.
+
+    Rows ``outside`` the box (and not ``foreign``) get the withdraw-or-freeze
+    rule of this module, with ``learned(rows)`` the model's ln mean (bias
+    included, shape (n_imts, n_rows)) at other rows; ``foreign`` rows (a region
+    the model was not trained on) get the base mean. Returns the base
+    :class:`~gmlearn.gmpe.prediction.Prediction` of the foreign rows, whose
+    tau and phi the caller uses there, or None when there are none.
+    """
+    names = list(names)
+    boxed = np.flatnonzero(outside & ~foreign)
+    if boxed.size:
+        rows = table.iloc[boxed]
+        clamped = anchor.clamp(rows)
+        delta = learned(clamped) - anchor.ensemble.predict(clamped, names).mean
+        mean[:, boxed] = anchor.combine(anchor.ensemble.predict(rows, names).mean, delta, rows)
+    if not foreign.any():
+        return None
+    base = anchor.ensemble.predict(table.iloc[np.flatnonzero(foreign)], names)
+    mean[:, foreign] = base.mean
+    return base

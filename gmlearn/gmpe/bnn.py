@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from gmlearn.exceptions import MissingColumnError, ModelError
-from gmlearn.gmpe.anchor import PhysicsAnchor, apply_policy, check_policy
+from gmlearn.gmpe.anchor import PhysicsAnchor, anchor_means, apply_policy, check_policy
 from gmlearn.gmpe.base import (
     GroundMotionModel,
     add_station_terms,
@@ -486,14 +486,9 @@ class BayesianNNGMM(GroundMotionModel):
         pick = [self.imts_.index(i) for i in names]
         return names, mean[pick] + self._base_mean(table, names), std[pick]
 
-    def _anchored(self, rows: pd.DataFrame, names: list[str], mean: np.ndarray) -> np.ndarray:
-        """Means of rows outside the training box (``mean`` = their learned means without bias), per :mod:`gmlearn.gmpe.anchor`."""
-        anchor = self.anchor_
-        clamped = anchor.clamp(rows)
-        learned = self._evaluate(clamped, names)[1]
-        delta = learned - anchor.ensemble.predict(clamped, names).mean
-        bias = np.array([[self.effects_[i]["bias"]] for i in names])
-        return anchor.combine(anchor.ensemble.predict(rows, names).mean, delta + bias, rows) - bias
+    def _learned(self, table: pd.DataFrame, names: list[str]) -> np.ndarray:
+        """Posterior mean of ln IM with the bias, no anchoring, no station terms; shape (n_imts, n_rows)."""
+        return self._evaluate(table, names)[1] + np.array([[self.effects_[i]["bias"]] for i in names])
 
     def predict_epistemic(self, table: pd.DataFrame, imts: str | Iterable[str] | None = None) -> np.ndarray:
         """Epistemic standard deviation of ln IM, shape (n_imts, n_rows).
@@ -550,32 +545,26 @@ class BayesianNNGMM(GroundMotionModel):
         """Posterior predictive (``z=None``: epistemic std inside sigma) or one branch (mean + z * epistemic)."""
         check_station_mode(station_terms, table)
         names, mean, epistemic = self._evaluate(table, imts)
+        mean += np.array([[self.effects_[i]["bias"]] for i in names])
         anchor = getattr(self, "anchor_", None)
         policy = self.extrapolation if anchor is not None else "warn"
-        foreign = np.zeros(len(table), dtype=bool)
+        foreign, base_pred = np.zeros(len(table), dtype=bool), None
         if len(table):
             outside, foreign = apply_policy(policy, anchor, table, type(self).__name__, self.ranges_, stacklevel=3)
-            if policy == "base" and (outside & ~foreign).any():
-                rows = np.flatnonzero(outside & ~foreign)
-                mean[:, rows] = self._anchored(table.iloc[rows], names, mean[:, rows])
-            if policy == "base" and foreign.any():  # a new region: the physics base alone (bias removed below)
-                rows = np.flatnonzero(foreign)
-                bias = np.array([[self.effects_[i]["bias"]] for i in names])
-                base_pred = anchor.ensemble.predict(table.iloc[rows], names)
-                mean[:, rows] = base_pred.mean - bias
-                epistemic[:, rows] = 0.0  # the base's own sigma below
+            if policy == "base":
+                base_pred = anchor_means(anchor, table, names, mean, outside, foreign, lambda rows: self._learned(rows, names))
+                epistemic[:, foreign] = 0.0  # a new region: the base's own sigma below
         if z is not None:
             mean = mean + z * epistemic
         tau = np.empty_like(mean)
         phi = np.empty_like(mean)
         for k, imt in enumerate(names):
             eff = self.effects_[imt]
-            mean[k] += eff["bias"]
             tau[k] = eff["tau"]
             phi[k] = eff["phi"]
             if station_terms == "known":
                 add_station_terms(mean[k], phi[k], eff, table)
-        if policy == "base" and foreign.any():
+        if base_pred is not None:
             tau[:, foreign], phi[:, foreign] = base_pred.tau, base_pred.phi
         var = tau**2 + phi**2 + (epistemic**2 if z is None else 0.0)
         return Prediction(tuple(names), mean, tau, phi, np.sqrt(var))

@@ -27,7 +27,14 @@ import numpy as np
 import pandas as pd
 
 from gmlearn.exceptions import ModelError
-from gmlearn.gmpe.anchor import PhysicsAnchor, allowance_at, apply_policy, check_policy, magnitude_allowance
+from gmlearn.gmpe.anchor import (
+    PhysicsAnchor,
+    allowance_at,
+    anchor_means,
+    apply_policy,
+    check_policy,
+    magnitude_allowance,
+)
 from gmlearn.gmpe.base import (
     STATION_MODES,
     GroundMotionModel,
@@ -513,13 +520,9 @@ class MixedEffectsBoostedModel(GroundMotionModel):
         policy = self.extrapolation if anchor is not None else "warn"
         outside, foreign = apply_policy(policy, anchor, table, type(self).__name__, self.ranges_, stacklevel=2)
         mean = self._learned(table, names, x=x)
+        base_pred = None  # a new region: the physics base alone, its mean and its sigma
         if policy == "base":
-            outside = outside & ~foreign
-            if outside.any():
-                mean[:, outside] = self._anchored(table.iloc[np.flatnonzero(outside)], names)
-            if foreign.any():  # a new region: the physics base alone, its mean and its sigma
-                base_pred = anchor.ensemble.predict(table.iloc[np.flatnonzero(foreign)], names)
-                mean[:, foreign] = base_pred.mean
+            base_pred = anchor_means(anchor, table, names, mean, outside, foreign, lambda rows: self._learned(rows, names))
         domain = getattr(self, "domain_", None)
         remote = 1.0 - domain.membership(table) if domain is not None else np.zeros(n)
         tau = np.empty((len(names), n))
@@ -532,7 +535,7 @@ class MixedEffectsBoostedModel(GroundMotionModel):
             epistemic[k] = float(eff.get("epistemic", 0.0)) * remote
             if station_terms == "known":
                 add_station_terms(mean[k], phi[k], eff, table)
-        if policy == "base" and foreign.any():
+        if base_pred is not None:
             tau[:, foreign], phi[:, foreign], epistemic[:, foreign] = base_pred.tau, base_pred.phi, 0.0
         return Prediction(tuple(names), mean, tau, phi, np.sqrt(tau**2 + phi**2 + epistemic**2))
 
@@ -566,10 +569,3 @@ class MixedEffectsBoostedModel(GroundMotionModel):
                 mags = pd.to_numeric(table["mag"]).to_numpy(dtype=float) if mags is None else mags
                 out[k] -= allowance_at(allowance, mags)
         return out
-
-    def _anchored(self, rows: pd.DataFrame, names: list[str]) -> np.ndarray:
-        """ln mean of rows outside the training box under ``extrapolation="base"`` (:mod:`gmlearn.gmpe.anchor`)."""
-        anchor = self.anchor_
-        clamped = anchor.clamp(rows)
-        delta = self._learned(clamped, names) - anchor.ensemble.predict(clamped, names).mean
-        return anchor.combine(anchor.ensemble.predict(rows, names).mean, delta, rows)

@@ -137,3 +137,29 @@ def test_usage_errors(bnn, nzsmd_crustal):
         bnn.predict(nzsmd_crustal.iloc[:3].assign(vs30=[0.0, 300.0, 400.0]))
     with pytest.raises(MissingColumnError, match="station_id"):
         BayesianNNGMM().fit(nzsmd_crustal.drop(columns="station_id"), IMTS)
+
+
+def test_anchored_outside_the_box_and_base_in_a_new_region(bnn, nzsmd_crustal):
+    import warnings
+
+    rows = nzsmd_crustal.iloc[:5]
+    base = bnn.anchor_.ensemble.predict(rows.assign(region="elsewhere"), IMTS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        inside = bnn.predict(rows, IMTS)
+        far = bnn.predict(rows.assign(mag=bnn.anchor_.box["mag"][1] + 2.0), IMTS)
+        far_base = bnn.anchor_.ensemble.predict(rows.assign(mag=bnn.anchor_.box["mag"][1] + 2.0), IMTS)
+        other = bnn.predict(rows.assign(region="elsewhere"), IMTS)
+    assert not np.allclose(inside.mean, base.mean)  # the learned model inside its data
+    assert np.all(np.abs(far.mean - far_base.mean) <= bnn.anchor_.max_correction + 1e-9)
+    assert np.all(far.mean >= far_base.mean - 1e-9)  # beyond the taper only a positive edge correction is kept
+    if bnn.anchor_.regions is None:  # trained without region labels: every row is in-region
+        np.testing.assert_allclose(other.mean, inside.mean)
+    bnn.anchor_.regions = ("nz",)
+    try:
+        with pytest.warns(OutOfRangeWarning, match="region the model was not trained on"):
+            other = bnn.predict(rows.assign(region="elsewhere"), IMTS)
+    finally:
+        bnn.anchor_.regions = None
+    np.testing.assert_allclose(other.mean, base.mean)
+    np.testing.assert_allclose(other.sigma, base.sigma)
