@@ -112,8 +112,12 @@ def _coda(level: np.ndarray, tc: np.ndarray, t: np.ndarray, t0: np.ndarray) -> n
 
 
 def _envelope(tmpl: np.ndarray, rise: np.ndarray, stretch: np.ndarray, t: np.ndarray, ts: np.ndarray,
-              t0: np.ndarray, tp: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """Node envelopes (n, 3, B, J) for template ``tmpl`` (n, 3, B, F) on node times ``t`` (J,)."""
+              t0: np.ndarray, tp: np.ndarray, length: np.ndarray, decay: np.ndarray | None = None) -> np.ndarray:
+    """Node envelopes (n, 3, B, J) for template ``tmpl`` (n, 3, B, F) on node times ``t`` (J,).
+
+    ``decay`` (n,) (1/s, default 0) multiplies the S phase and coda after the peak of
+    the horizontal energy by ``exp(-decay (t - t_peak))``.
+    """
     delta = t[None, :] - ts[:, None]  # time after the S arrival
     squeeze = np.minimum(stretch, 1.0)[:, None]  # the rise is compressed, never lengthened
     rise_out = rise[:, None] * squeeze
@@ -129,6 +133,9 @@ def _envelope(tmpl: np.ndarray, rise: np.ndarray, stretch: np.ndarray, t: np.nda
     t_end = (ts + rise_out[:, 0] + (tmpl.shape[-1] * FRAME - rise) * stretch)[:, None, None, None]
     beyond = t[None, None, None, :] > t_end
     s_amp = np.where(beyond, _coda(tmpl[..., -1:], t_end, t, t0), s_amp)
+    if decay is not None:
+        after = np.maximum(delta - rise_out, 0.0)  # time after the horizontal energy peak
+        s_amp = s_amp * np.exp(-np.asarray(decay, dtype=float)[:, None] * after)[:, None, None, :]
     # P phase: a fraction of the early S amplitude, richer in high frequencies
     early = tmpl[..., : max(1, int(round(2.0 / FRAME)))].max(axis=-1).copy()  # (n, 3, B)
     h_early = early[:, :2].mean(axis=1)
@@ -144,7 +151,8 @@ def _envelope(tmpl: np.ndarray, rise: np.ndarray, stretch: np.ndarray, t: np.nda
 
 def restructure(env: np.ndarray, mag: np.ndarray, rrup: np.ndarray, vs30: np.ndarray, rake: np.ndarray, *,
                 kappa0: Any = None, depth: Any = None, random_state: int | np.random.Generator | None = None,
-                dt: float = DT, chunk: int = 32) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+                dt: float = DT, chunk: int = 32, gain: np.ndarray | None = None,
+                fit_duration: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Accelerograms (g) with arrivals, AS16 duration, coda and kappa from generator envelopes.
 
     Parameters
@@ -163,6 +171,14 @@ def restructure(env: np.ndarray, mag: np.ndarray, rrup: np.ndarray, vs30: np.nda
         Output time step (s); at most 0.01 s so that the 40-50 Hz band exists.
     chunk
         Records synthesised together (in order of length, each chunk padded to its longest).
+    gain
+        ln amplitude factors of the output bands (:data:`OUT_EDGES`), shape (n, 11),
+        applied to all three components before the duration fit (spectral matching
+        uses them, :func:`gmlearn.waveform.target.band_correction`); default none.
+    fit_duration
+        D5-95 (s, (n,)) the envelopes are fitted to instead of the drawn ``d5_95_target``
+        (the draws, the record lengths and the noise stay those of ``random_state``);
+        spectral matching uses it to compensate the lengthening its filtering causes.
 
     Returns
     -------
@@ -170,7 +186,7 @@ def restructure(env: np.ndarray, mag: np.ndarray, rrup: np.ndarray, vs30: np.nda
         Acceleration (g), zero-padded after each record's length.
     info : dict
         Per record (n,): ``length_s``, ``t_p``, ``t_s`` (arrival times in the record, s),
-        ``sp_time``, ``d5_95_target`` (s), ``kappa`` (s), ``stretch``.
+        ``sp_time``, ``d5_95_target`` (s), ``kappa`` (s), ``stretch``, ``decay`` (1/s).
     """
     from gmlearn.waveform.timing import DEPTH
 
@@ -183,17 +199,21 @@ def restructure(env: np.ndarray, mag: np.ndarray, rrup: np.ndarray, vs30: np.nda
     ln_d, sig_d = duration_as16(mag, rrup, vs30, rake)
     keys = np.column_stack([np.broadcast_to(np.asarray(x, dtype=float), (n,)) for x in (mag, rrup, vs30, rake)])
     target_d = np.exp(ln_d + sig_d * scenario_normal_draws(keys, rng))
+    fit_d = target_d if fit_duration is None else np.broadcast_to(np.asarray(fit_duration, dtype=float), (n,))
     kappa = np.broadcast_to(kappa_total(vs30, rrup, kappa0), (n,)).copy()
-    length = record_length(sp, target_d)
+    length = record_length(sp, np.maximum(target_d, fit_d))
     tp = np.full(n, LEAD)
     ts = tp + sp
     t0 = tp - t_p_origin
     amp = _kappa_bands(np.maximum(np.exp(env) - FLOOR, 0.0), kappa)
+    if gain is not None:
+        amp = amp * np.exp(np.broadcast_to(np.asarray(gain, dtype=float), (n, _N_OUT)))[:, None, :, None]
     tmpl = amp[..., int(round(_START / FRAME)):]
     energy = (tmpl[:, :2] ** 2).sum(axis=(1, 2))
     smooth = np.apply_along_axis(lambda x: np.convolve(x, np.ones(3) / 3, mode="same"), -1, energy)
     rise = np.argmax(smooth, axis=-1) * FRAME
     stretch = np.ones(n)
+    decay = np.zeros(n)
     n_len = np.round(length / dt).astype(int)
     acc = np.zeros((n, 3, int(n_len.max())))
     order = np.argsort(n_len, kind="stable")
@@ -203,13 +223,39 @@ def restructure(env: np.ndarray, mag: np.ndarray, rrup: np.ndarray, vs30: np.nda
         args = (ts[rows], t0[rows], tp[rows], length[rows])
         for _ in range(6):
             d = _d595(_envelope(tmpl[rows], rise[rows], stretch[rows], t, *args))
-            stretch[rows] = np.clip(stretch[rows] * target_d[rows] / np.maximum(d, NODE), 0.25, 8.0)
-        nodes = _envelope(tmpl[rows], rise[rows], stretch[rows], t, *args)
+            stretch[rows] = np.clip(stretch[rows] * fit_d[rows] / np.maximum(d, NODE), 0.25, 8.0)
+        decay[rows] = _fit_decay(tmpl[rows], rise[rows], stretch[rows], t, args, fit_d[rows])
+        nodes = _envelope(tmpl[rows], rise[rows], stretch[rows], t, *args, decay=decay[rows])
         m = int(n_len[rows].max())
         acc[rows, :, :m] = zero_baseline(synthesise(nodes, dt, m, rng, kappa=kappa[rows]), dt, n_len[rows])
     info = {"length_s": length, "t_p": tp, "t_s": ts, "sp_time": sp, "d5_95_target": target_d, "kappa": kappa,
-            "stretch": stretch}
+            "stretch": stretch, "decay": decay}
     return acc, info
+
+
+def _fit_decay(tmpl: np.ndarray, rise: np.ndarray, stretch: np.ndarray, t: np.ndarray, args: tuple,
+               target_d: np.ndarray, tol: float = 0.03, steps: int = 10) -> np.ndarray:
+    """Post-peak decay rates (1/s) that bring the envelope D5-95 down to ``target_d`` where stretching could not.
+
+    A template whose late energy sits in slowly decaying low-frequency coda (for example
+    after its long-period bands were raised towards a target spectrum) keeps a D5-95
+    above the target however much it is compressed. For those records (D5-95 more than
+    ``tol`` above the target, in ln) the decay is found by bisection on [0, 2] 1/s;
+    every other record gets 0.
+    """
+    decay = np.zeros(len(target_d))
+    d = _d595(_envelope(tmpl, rise, stretch, t, *args))
+    rows = np.flatnonzero(np.log(np.maximum(d, NODE) / target_d) > tol)
+    if rows.size == 0:
+        return decay
+    sub = (tmpl[rows], rise[rows], stretch[rows], t, *(a[rows] for a in args))
+    lo, hi = np.zeros(rows.size), np.full(rows.size, 2.0)
+    for _ in range(steps):
+        mid = 0.5 * (lo + hi)
+        too_long = _d595(_envelope(*sub, decay=mid)) > target_d[rows]
+        lo, hi = np.where(too_long, mid, lo), np.where(too_long, hi, mid)
+    decay[rows] = 0.5 * (lo + hi)
+    return decay
 
 
 #: Bands synthesised together at a coarser step: (first band, last band + 1, decimation).

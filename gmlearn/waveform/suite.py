@@ -6,7 +6,8 @@ one spectrum per record around the target with the Baker and Jayaram (2008) corr
 moment-matched so the set's ln mean and ln standard deviation equal the target's
 (:func:`gmlearn.waveform.target._normal_scores`), generates records with a generator
 (time structure from the realism layer) and matches each record to its spectrum
-(:func:`gmlearn.waveform.target.spectral_match`).
+(``generate(..., target={"periods", "ln_psa"})``: band gains with re-fitted durations, then
+:func:`gmlearn.waveform.target.spectral_match`).
 """
 
 from __future__ import annotations
@@ -107,14 +108,13 @@ def build_suite(spectrum: TargetSpectrum, *, n: int = 11, mag: float = 6.5, rrup
     """
     from gmlearn.waveform import load
     from gmlearn.waveform.metrics import rotd
-    from gmlearn.waveform.target import spectral_match
 
     rng = np.random.default_rng(seed)
     gen = load(model) if isinstance(model, (str, Path)) else model
-    acc, info = gen.generate(mag, rrup, vs30, n=n, random_state=rng, rake=rake, return_info=True)
     dense = _densify(spectrum)
     ln_targets = draw_around(dense, n, rng)
-    acc = spectral_match(acc, gen.dt, info["length_s"], np.exp(ln_targets), dense.periods, onsets=info["t_p"])
+    acc, info = gen.generate(mag, rrup, vs30, n=n, random_state=rng, rake=rake, return_info=True,
+                             target={"periods": dense.periods, "ln_psa": ln_targets})
     ln_psa = np.log(rotd(acc[:, 0], acc[:, 1], gen.dt, spectrum.periods, n_angles=36))
     keep = np.isin(dense.periods, spectrum.periods)
     ln_targets = ln_targets[:, keep]

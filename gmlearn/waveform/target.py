@@ -28,7 +28,8 @@ import numpy as np
 
 from gmlearn.waveform.errors import WaveformModelError
 
-__all__ = ["MATCH_PERIODS", "bj08_matrix", "target_spectra", "envelope_prematch", "spectral_match", "match_target",
+__all__ = ["MATCH_PERIODS", "TILT_PERIODS", "bj08_matrix", "target_spectra", "misfit", "band_correction", "tilt",
+           "dense_periods", "spectral_match", "match_target",
            "faulting_factor", "mechanism"]
 
 #: Periods (s) at which records are matched to their target spectra (40, 13.7 % apart).
@@ -117,60 +118,140 @@ def _ratio_on_freqs(ratio: np.ndarray, periods: np.ndarray, f: np.ndarray) -> np
     return np.exp(np.stack([np.interp(lf, np.log(fp), row) for row in lr]))
 
 
+def dense_periods(periods: np.ndarray, spacing: float = 0.05) -> np.ndarray:
+    """Periods from ``periods[0]`` to ``periods[-1]`` about ``spacing`` apart (relative), log-spaced, ends included."""
+    periods = np.asarray(periods, dtype=float)
+    n = int(np.ceil(np.log(periods[-1] / periods[0]) / np.log1p(spacing))) + 1
+    return np.geomspace(periods[0], periods[-1], max(n, 2))
+
+
 def spectral_match(acc: np.ndarray, dt: float, lengths: np.ndarray, target: np.ndarray,
-                   periods: np.ndarray = MATCH_PERIODS, *, iterations: int = 10, rotd_last: int = 1,
-                   n_angles: int = 20, onsets: np.ndarray | None = None) -> np.ndarray:
+                   periods: np.ndarray = MATCH_PERIODS, *, iterations: int = 8, n_angles: int = 20,
+                   onsets: np.ndarray | None = None, flat_above: float | None = None,
+                   limits: tuple[float, float] = (0.7, 1.4), spacing: float = 0.05,
+                   groups: np.ndarray | None = None) -> np.ndarray:
     """Match records (n, 3, n_t) to target RotD50 spectra ``target`` (n, T) in g by iterative Fourier scaling.
 
-    Each iteration scales all three components by the ratio of target to current
-    horizontal spectrum (geometric mean of H1 and H2; RotD50 in the last ``rotd_last``
-    iterations), limited to [0.5, 2] per step, zeroes the samples after each record's
-    ``lengths`` (s) and, with ``onsets`` (s), those more than 0.2 s before each record's
-    P arrival (the acausal spread of the scaling), and re-applies
-    :func:`gmlearn.waveform.realism.zero_baseline`.
+    The ratio of RotD50 to the geometric mean of the horizontals is measured once
+    (``n_angles`` angles, at ``periods``); the target divided by it is interpolated in
+    ln T onto periods ``spacing`` apart (:func:`dense_periods`, 5 %: about the
+    half-power bandwidth of a 5 %-damped oscillator, so the spectrum cannot bulge
+    between matched periods). Each iteration then scales all three components by the
+    ratio of that target to the current geometric-mean spectrum, limited to ``limits``
+    per step and interpolated in log frequency (phases, hence the time structure, are
+    kept); zeroes the samples after each record's ``lengths`` (s) and, with ``onsets``
+    (s), tapers the acausal spread of the scaling away before each record's P arrival;
+    and re-applies :func:`gmlearn.waveform.realism.zero_baseline`. With ``flat_above``
+    (Hz), frequencies above it are scaled by one factor, the geometric mean of the
+    ratios at periods shorter than ``1 / flat_above`` (blended in over the 1.5 times
+    lower frequencies), so the slope of the Fourier spectrum there, the record's
+    kappa, is kept.
+
+    ``groups`` labels records that form one set (for example one scenario). A record
+    cannot always reach an extreme draw (a deep notch, or more short-period energy
+    than its kappa allows), and such misses do not cancel in the set median. From the
+    middle iteration on, the goals of a group of 3 or more records are therefore moved
+    by the group's median miss at each period, so that the set's median spectrum is the
+    median of its targets.
     """
     from gmlearn.waveform.metrics import psa, rotd
     from gmlearn.waveform.realism import zero_baseline
 
     acc = np.array(acc, dtype=float)
+    periods = np.asarray(periods, dtype=float)
     n_t = acc.shape[-1]
     n_len = np.round(np.asarray(lengths, dtype=float) / dt).astype(int)
-    inside = np.arange(n_t)[None, :] < n_len[:, None]
-    if onsets is not None:
-        first = np.round((np.asarray(onsets, dtype=float) - 0.2) / dt).astype(int)
-        inside &= np.arange(n_t)[None, :] >= first[:, None]
+    inside = (np.arange(n_t)[None, :] < n_len[:, None]).astype(float)
+    if onsets is not None:  # a 0.2-s cosine ramp ending 0.1 s before the P arrival
+        t = np.arange(n_t)[None, :] * dt
+        x = np.clip((t - (np.asarray(onsets, dtype=float)[:, None] - 0.3)) / 0.2, 0.0, 1.0)
+        inside *= 0.5 - 0.5 * np.cos(np.pi * x)
+    gm = np.sqrt(psa(acc[:, 0], dt, periods) * psa(acc[:, 1], dt, periods))
+    rot_over_gm = rotd(acc[:, 0], acc[:, 1], dt, periods, n_angles=n_angles) / np.maximum(gm, 1e-30)
+    dense = dense_periods(periods, spacing)
+    ln_goal = np.log(np.maximum(np.asarray(target, dtype=float) / rot_over_gm, 1e-30))
+    goal = np.exp(np.stack([np.interp(np.log(dense), np.log(periods), row) for row in ln_goal]))
     f = np.fft.rfftfreq(n_t, dt)
+    short = dense < 1.0 / flat_above if flat_above is not None else None
+    members = _group_rows(groups, len(acc))
+    offset = np.zeros_like(goal)
     for k in range(iterations):
-        if k >= iterations - rotd_last:
-            current = rotd(acc[:, 0], acc[:, 1], dt, periods, n_angles=n_angles)
-        else:
-            current = np.sqrt(psa(acc[:, 0], dt, periods) * psa(acc[:, 1], dt, periods))
-        ratio = np.clip(target / np.maximum(current, 1e-12), 0.5, 2.0)
-        spec = np.fft.rfft(acc, axis=-1) * _ratio_on_freqs(ratio, periods, f)[:, None, :]
-        acc = np.fft.irfft(spec, n_t, axis=-1) * inside[:, None, :]
-        acc = zero_baseline(acc, dt, n_len)
+        current = np.sqrt(psa(acc[:, 0], dt, dense) * psa(acc[:, 1], dt, dense))
+        if members and k >= iterations // 2:
+            miss = np.log(np.maximum(current, 1e-30) / goal)
+            for rows in members:
+                offset[rows] -= np.median(miss[rows], axis=0)
+        ratio = np.clip(goal * np.exp(offset) / np.maximum(current, 1e-30), *limits)
+        factor = _ratio_on_freqs(ratio, dense, f)
+        if flat_above is not None and short.any():
+            level = np.exp(np.log(ratio[:, short]).mean(axis=1))
+            w = np.clip(np.log(np.maximum(f, 1e-12) / (flat_above / 1.5)) / np.log(1.5), 0.0, 1.0)
+            factor = np.exp((1 - w) * np.log(factor) + w * np.log(level)[:, None])
+        spec = np.fft.rfft(acc, axis=-1) * factor[:, None, :]
+        acc = zero_baseline(np.fft.irfft(spec, n_t, axis=-1) * inside[:, None, :], dt, n_len)
     return acc
 
 
-def envelope_prematch(env: np.ndarray, acc: np.ndarray, dt: float, ln_target: np.ndarray,
-                      periods: np.ndarray = MATCH_PERIODS) -> np.ndarray:
-    """Shift generator log envelopes (n, 36, F) by ln(target / current) at each band's centre period.
+def _group_rows(groups: np.ndarray | None, n: int) -> list[np.ndarray]:
+    """Row indices of each group of 3 or more records (none without ``groups``)."""
+    if groups is None:
+        return []
+    labels = np.asarray(groups)
+    if labels.ndim > 1:
+        _, labels = np.unique(labels, axis=0, return_inverse=True)
+    labels = np.asarray(labels).ravel()
+    return [rows for g in np.unique(labels) if (rows := np.flatnonzero(labels == g)).size >= 3]
 
-    ``acc`` are the records made from ``env`` (geometric mean of the horizontals is
-    compared with ``ln_target`` (n, T)). Re-synthesising from the shifted envelopes puts
-    the records close to their targets before :func:`spectral_match`, so the realism
-    layer's duration and arrivals are kept (matching then only corrects a little).
-    """
+
+def misfit(acc: np.ndarray, dt: float, ln_target: np.ndarray, periods: np.ndarray = MATCH_PERIODS) -> np.ndarray:
+    """ln(target / current) at ``periods``, (n, T), clipped to ±2.5; current: geometric mean of the horizontal PSA."""
     from gmlearn.waveform.metrics import psa
-    from gmlearn.waveform.representation import BAND_EDGES, N_BANDS
 
+    periods = np.asarray(periods, dtype=float)
     current = 0.5 * (np.log(np.maximum(psa(acc[:, 0], dt, periods), 1e-12))
                      + np.log(np.maximum(psa(acc[:, 1], dt, periods), 1e-12)))
-    diff = np.clip(ln_target - current, -2.5, 2.5)
-    centres = np.log(1.0 / np.sqrt(BAND_EDGES[:-1] * BAND_EDGES[1:]))[::-1]  # increasing ln period
-    shift = np.stack([np.interp(centres, np.log(periods), row)[::-1] for row in diff])  # (n, N_BANDS)
-    out = np.asarray(env, dtype=float).reshape(len(env), 3, N_BANDS, -1) + shift[:, None, :, None]
-    return out.reshape(np.shape(env))
+    return np.clip(ln_target - current, -2.5, 2.5)
+
+
+def band_correction(diff: np.ndarray, periods: np.ndarray = MATCH_PERIODS) -> np.ndarray:
+    """Misfits ``diff`` (n, T) (:func:`misfit`) averaged over the periods of each output band of the realism layer, (n, 11).
+
+    Each band of :data:`gmlearn.waveform.realism.OUT_EDGES` gets the mean ln ratio of
+    the periods whose frequency lies in it; a band without a matching period takes the
+    value of the nearest band that has one. Added to the ``gain`` of
+    :func:`gmlearn.waveform.realism.restructure`, it raises or lowers whole bands, so
+    the re-synthesised record keeps its arrivals and its duration is re-fitted.
+    """
+    from gmlearn.waveform.realism import OUT_EDGES
+
+    periods = np.asarray(periods, dtype=float)
+    band = np.searchsorted(OUT_EDGES, 1.0 / periods, side="right") - 1
+    n_out = len(OUT_EDGES) - 1
+    has = np.array([np.any(band == b) for b in range(n_out)])
+    if not has.any():
+        return np.zeros((len(diff), n_out))
+    means = np.stack([diff[:, band == b].mean(axis=1) if has[b] else np.zeros(len(diff)) for b in range(n_out)], axis=1)
+    filled = np.flatnonzero(has)
+    nearest = filled[np.argmin(np.abs(np.arange(n_out)[:, None] - filled[None, :]), axis=1)]
+    return means[:, nearest]
+
+
+#: Period ranges (s) whose mean misfits are compared to fit kappa to a target: (shortest, longer).
+TILT_PERIODS = ((0.0, 0.05), (0.06, 0.1))
+
+
+def tilt(diff: np.ndarray, periods: np.ndarray = MATCH_PERIODS) -> np.ndarray | None:
+    """Mean misfit at periods up to 0.05 s minus that at 0.06-0.1 s, (n,); None when ``periods`` miss either range.
+
+    Positive: the target has more high-frequency motion relative to 10-15 Hz than the
+    record, whose kappa is then too large.
+    """
+    periods = np.asarray(periods, dtype=float)
+    (a0, a1), (b0, b1) = TILT_PERIODS
+    hi, mid = (periods > a0) & (periods <= a1), (periods > b0) & (periods <= b1)
+    if not hi.any() or not mid.any():
+        return None
+    return diff[:, hi].mean(axis=1) - diff[:, mid].mean(axis=1)
 
 
 def match_target(acc: np.ndarray, dt: float, lengths: np.ndarray, model: Any, mag: np.ndarray, rrup: np.ndarray,
