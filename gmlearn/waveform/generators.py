@@ -135,6 +135,7 @@ class WaveformGenerator:
     def generate(self, mag: Any, rrup: Any, vs30: Any, n: int | None = None, random_state: int | None = None, *,
                  rake: Any = 0.0, target: Any = None, realism: bool = True, kappa0: Any = None, depth: Any = None,
                  events: Any = None, periods: np.ndarray | None = None, prematch: int = 1,
+                 pulse: Any = False, s_or_d: Any = None, theta_or_phi: Any = 0.0,
                  return_info: bool = False) -> Any:
         """Three-component accelerograms (g), shape (n, 3, n_t).
 
@@ -170,15 +171,24 @@ class WaveformGenerator:
             With ``target``: passes of :func:`gmlearn.waveform.target.envelope_prematch`
             (band envelopes shifted towards the target and the record re-synthesised, its
             duration re-fitted) before the Fourier matching.
+        pulse, s_or_d, theta_or_phi
+            Near-fault velocity pulses (:mod:`gmlearn.waveform.pulse`) on H1, the
+            fault-normal component: ``False`` (default, none), ``True`` (every record),
+            ``"auto"`` (each record with the Shahi and Baker 2014 probability for
+            ``rrup``, ``s_or_d`` (km; default half the rupture length or width) and
+            ``theta_or_phi`` (degrees)) or a probability in [0, 1]. Not yet with ``target``.
         return_info
             Also return a dict of per-record arrays (``length_s``, ``t_p``, ``t_s``,
             ``d5_95_target``, ``kappa``, and with ``target`` ``target_periods``,
-            ``target_ln_psa``, ``target_median``, ``target_sigma``).
+            ``target_ln_psa``, ``target_median``, ``target_sigma``; with ``pulse``
+            ``pulse``, ``pulse_period_s``, ``pulse_pgv_cm_s`` and the pulse parameters).
         """
         rng = np.random.default_rng(random_state)
         mag, rrup, vs30, rake = _conditions(mag, rrup, vs30, n, self.ranges, self.kind, rake)
         seed = int(rng.integers(2**31))
         if not realism:
+            if pulse is not False:
+                raise WaveformModelError("The 'pulse' parameter needs realism=True. Got realism=False.")
             if target is not None:
                 raise WaveformModelError("The 'target' parameter needs realism=True (matching works on the "
                                          "realistic records).")
@@ -191,6 +201,14 @@ class WaveformGenerator:
         seed_r = int(rng.integers(2**31))
         opts = {"kappa0": kappa0, "depth": depth, "random_state": seed_r, "dt": self.dt}
         acc, info = restructure(env, mag, rrup, vs30, rake, **opts)
+        if pulse is not False:
+            from gmlearn.waveform.pulse import add_pulses
+
+            if target is not None:
+                raise WaveformModelError("The 'pulse' parameter cannot yet be combined with 'target'. Got "
+                                         f"pulse={pulse!r} and target={target!r}.")
+            acc, info = add_pulses(acc, info, mag, rrup, vs30, rake, pulse, dt=self.dt, s_or_d=s_or_d,
+                                   theta_or_phi=theta_or_phi, random_state=int(rng.integers(2**31)))
         if target is not None:
             p = tg.MATCH_PERIODS if periods is None else np.asarray(periods, dtype=float)
             draw = tg.target_spectra(target, mag, rrup, vs30, rake, p, events=events, random_state=rng)
