@@ -119,3 +119,21 @@ def test_auto_draws_with_the_model_probability(stochastic):
 def test_bad_pulse_inputs_name_the_parameter(stochastic, kwargs, needle):
     with pytest.raises(WaveformModelError, match=needle):
         _generate(stochastic, 6.5, 5.0, 400.0, n=2, random_state=0, **kwargs)
+
+
+def test_generate_command_pulse_options(tmp_path):
+    from typer.testing import CliRunner
+
+    from gmlearn.cli import app
+
+    args = ["waveforms", "generate", "--mag", "7", "--rrup", "4", "--vs30", "400", "-n", "3", "--model", "stochastic",
+            "--no-plots", "--formats", "npz"]
+    result = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "on"), "--pulse", "on"])
+    assert result.exit_code == 0, result.output
+    data = np.load(tmp_path / "on" / "stochastic_M7_R4_V400.npz")
+    assert np.all(data["pulse"] == 1) and np.all(data["pulse_period_s"] > 0)
+    result = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "auto"), "--pulse", "auto", "--pulse-distance", "25"])
+    assert result.exit_code == 0, result.output
+    assert set(np.load(tmp_path / "auto" / "stochastic_M7_R4_V400.npz")["pulse"]) <= {0.0, 1.0}
+    result = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "bad"), "--pulse", "often"])
+    assert result.exit_code == 2 and "--pulse" in result.output
