@@ -56,9 +56,9 @@ import numpy as np
 
 from gmlearn.waveform.errors import WaveformModelError
 
-__all__ = ["G_CM", "PERIOD_COEFFS", "PROBABILITY_COEFFS", "B0", "GAMMA_RANGE", "mp_velocity", "mp_acceleration",
-           "pulse_period", "pulse_probability", "default_s_or_d", "is_strike_slip", "check_pulse", "add_pulses", "identify_period",
-           "PSV_PEAK_FRACTION"]
+__all__ = ["G_CM", "PERIOD_COEFFS", "PROBABILITY_COEFFS", "B0", "GAMMA_RANGE", "PSV_PEAK_FRACTION", "mp_velocity",
+           "mp_acceleration", "pulse_period", "pulse_probability", "default_s_or_d", "is_strike_slip", "check_pulse",
+           "add_pulses", "identify_period"]
 
 #: Standard gravity (cm/s²): acceleration in g times G_CM is cm/s².
 G_CM = 980.665
