@@ -192,6 +192,18 @@ def _flags(mode: bool | str | float, mag: np.ndarray, rrup: np.ndarray, rake: np
     return (draw < prob) if mode is not True else np.ones(n, bool), prob
 
 
+def _draw_shapes(keys: np.ndarray, t_s: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """Tp (normal scores per scenario, truncated), γ, ν and t0 of pulses starting at ``t_s``; keys (n, 4) of conditions."""
+    from gmlearn.waveform.timing import scenario_normal_draws
+
+    median, sigma = pulse_period(keys[:, 0])
+    eps = np.clip(scenario_normal_draws(keys, rng), -TP_TRUNCATION, TP_TRUNCATION)
+    tp = median * np.exp(sigma * eps)
+    gamma = rng.uniform(*GAMMA_RANGE, len(keys))
+    nu = rng.uniform(0.0, 2 * np.pi, len(keys))
+    return tp, gamma, nu, t_s + gamma * tp / 2
+
+
 def _velocity(acc_g: np.ndarray, dt: float) -> np.ndarray:
     """Trapezoidal velocity (cm/s) from rest of acceleration (g), same shape."""
     inc = 0.5 * (acc_g[..., 1:] + acc_g[..., :-1]) * dt * G_CM
@@ -232,7 +244,6 @@ def add_pulses(acc: np.ndarray, info: dict, mag: Any, rrup: Any, vs30: Any, rake
         ``pulse_nu`` (radians) and ``pulse_t0_s`` (NaN where there is no pulse).
     """
     from gmlearn.waveform.realism import zero_baseline
-    from gmlearn.waveform.timing import scenario_normal_draws
 
     mode = check_pulse(pulse)
     info = dict(info)
@@ -247,14 +258,9 @@ def add_pulses(acc: np.ndarray, info: dict, mag: Any, rrup: Any, vs30: Any, rake
     out = {"pulse": flags, "pulse_probability": prob, "pulse_period_s": nan.copy(), "pulse_pgv_cm_s": nan.copy(),
            "pulse_gamma": nan.copy(), "pulse_nu": nan.copy(), "pulse_t0_s": nan.copy()}
     if rows.size:
-        median, sigma = pulse_period(mag[rows])
         keys = np.column_stack([mag[rows], rrup[rows], vs30[rows], rake[rows]])
-        eps = np.clip(scenario_normal_draws(keys, rng), -TP_TRUNCATION, TP_TRUNCATION)
-        tp = median * np.exp(sigma * eps)
-        gamma = rng.uniform(*GAMMA_RANGE, rows.size)
-        nu = rng.uniform(0.0, 2 * np.pi, rows.size)
         t_s = np.asarray(info["t_s"], dtype=float)[rows]
-        t0 = t_s + gamma * tp / 2
+        tp, gamma, nu, t0 = _draw_shapes(keys, t_s, rng)
         length = np.asarray(info["length_s"], dtype=float).copy()
         length[rows] = np.maximum(length[rows], np.ceil(t_s + gamma * tp + _TAIL))
         n_len = np.round(length / dt).astype(int)
