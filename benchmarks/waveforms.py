@@ -24,6 +24,13 @@ Run from the repository root::
 * Realism of every grid record (with and without a target): residual end velocity /
   PGV, median D5-95 against Afshari and Stewart (2016), S-P time from AIC picks against
   the travel-time S-P (R >= 20 km), kappa from the FAS slope (R <= 80 km).
+* Near-fault pulses (``generate(..., pulse=...)``), M 6.5/7.0/7.5 at rrup 5 km, vs30
+  400 m/s, strike-slip: with ``pulse=True`` (``--pulse-samples`` records each) the pulse
+  period identified from the generated fault-normal (H1) record (PSV-peak period / 0.88,
+  ``gmlearn.waveform.pulse.identify_period``) against the Shahi and Baker (2014) median
+  and against each record's own drawn period, and the end velocity / PGV; with
+  ``pulse="auto"`` (2 x ``--pulse-samples`` records each, default directivity distance)
+  the fraction of records with a pulse against the Shahi and Baker (2014) probability.
 * Throughput: three-component records per second (300 records at random conditions,
   100 at a time) with the realism layer (100 Hz, variable length) and without it
   (the generator's 40-s, 50-Hz window), on ``--threads`` CPU threads, and on CUDA
@@ -207,6 +214,54 @@ def target_scores(model, samples: int, seed: int, gsim: str = "BooreEtAl2014") -
     return {"bias": np.array(bias), "sigma_ratio": np.array(ratio), "realism": real}
 
 
+PULSE_SCENARIOS = ((6.5, 5.0, 400.0), (7.0, 5.0, 400.0), (7.5, 5.0, 400.0))
+
+
+def pulse_checks(model, samples: int = 20, seed: int = 0) -> dict:  # noqa: ANN001
+    """Pulse period identified from generated fault-normal records vs Shahi and Baker (2014); pulse fractions."""
+    from gmlearn.waveform.pulse import identify_period, pulse_period
+    from gmlearn.waveform.realism import end_velocity_ratio
+
+    rows = []
+    for k, (m, r, v) in enumerate(PULSE_SCENARIOS):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            acc, info = model.generate(m, r, v, n=samples, random_state=seed + k, pulse=True, return_info=True)
+            _, auto = model.generate(m, r, v, n=2 * samples, random_state=seed + 100 + k, pulse="auto",
+                                     return_info=True)
+        ident = identify_period(acc[:, 0], model.dt)
+        median = float(pulse_period(m)[0][0])
+        rows.append({"scenario": [m, r, v], "records": samples, "model_median_tp_s": median,
+                     "identified_median_tp_s": float(np.median(ident)),
+                     "drawn_median_tp_s": float(np.median(info["pulse_period_s"])),
+                     "period_ratio": float(np.median(ident) / median),
+                     "period_ratio_per_record_median": float(np.median(ident / info["pulse_period_s"])),
+                     "period_within_20pct": float(np.mean(np.abs(ident / info["pulse_period_s"] - 1) <= 0.2)),
+                     "pulse_pgv_cm_s_median": float(np.median(info["pulse_pgv_cm_s"])),
+                     "end_velocity_ratio_max": float(end_velocity_ratio(acc, model.dt).max()),
+                     "auto_records": 2 * samples, "auto_fraction": float(np.mean(auto["pulse"])),
+                     "auto_probability": float(np.mean(auto["pulse_probability"]))})
+    n_auto = sum(row["auto_records"] for row in rows)
+    fraction = sum(row["auto_fraction"] * row["auto_records"] for row in rows) / n_auto
+    prob = sum(row["auto_probability"] * row["auto_records"] for row in rows) / n_auto
+    return {"rows": rows, "period_ratio": {f"M{row['scenario'][0]:g}": row["period_ratio"] for row in rows},
+            "fraction_vs_probability": {"fraction": fraction, "probability": prob, "records": n_auto,
+                                        "binomial_se": float(np.sqrt(prob * (1 - prob) / n_auto))},
+            "end_velocity_ratio_max": max(row["end_velocity_ratio_max"] for row in rows)}
+
+
+def print_pulse_table(name: str, checks: dict) -> None:
+    """Print the pulse checks of one model."""
+    header = ["model", "M", "SB14 Tp", "ident. Tp", "ratio", "per rec.", "≤20%", "Vp cm/s", "v_end/PGV", "auto frac",
+              "P(SB14)"]
+    print(" | ".join(f"{h:>9s}" for h in header))
+    for row in checks["rows"]:
+        vals = [name, row["scenario"][0], row["model_median_tp_s"], row["identified_median_tp_s"], row["period_ratio"],
+                row["period_ratio_per_record_median"], row["period_within_20pct"], row["pulse_pgv_cm_s_median"],
+                row["end_velocity_ratio_max"], row["auto_fraction"], row["auto_probability"]]
+        print(" | ".join(f"{v:>9.3g}" if isinstance(v, float) else f"{v!s:>9s}" for v in vals))
+
+
 def throughput(model, threads: int, n: int = 300, dev: str = "cpu", realism: bool = True) -> float:  # noqa: ANN001
     """Three-component records per second at random conditions (generated 100 at a time)."""
     import torch
@@ -293,6 +348,7 @@ def main() -> None:
     parser.add_argument("--grid-samples", type=int, default=50)
     parser.add_argument("--target-samples", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--pulse-samples", type=int, default=20)
     args = parser.parse_args()
 
     import torch
@@ -316,6 +372,7 @@ def main() -> None:
         res[name] = {"held": held_out(model, real, held, args.samples, seed=100 + k),
                      "grid": grid_scores(model, args.grid_samples, seed=1000 * (k + 1)),
                      "target": target_scores(model, args.target_samples, seed=5000 * (k + 1)),
+                     "pulse": pulse_checks(model, args.pulse_samples, seed=7000 * (k + 1)),
                      "cpu": throughput(model, args.threads),
                      "cpu_raw": throughput(model, args.threads, realism=False),
                      "cpu_1thread": throughput(model, 1)}
@@ -329,7 +386,9 @@ def main() -> None:
                                          "sigma_ratio_max", "waveforms_per_second_cpu",
                                          "waveforms_per_second_cpu_without_realism", "target_max_abs_median_bias",
                                          "end_velocity_ratio_max", "duration_bias_vs_as16", "sp_time_error_max",
-                                         "sp_time_fraction_within_20pct_min", "kappa_ratio_range")}
+                                         "sp_time_fraction_within_20pct_min", "kappa_ratio_range",
+                                         "pulse_period_ratio", "pulse_fraction_vs_probability",
+                                         "pulse_end_velocity_ratio_max")}
     t_ratio: list[np.ndarray] = []
     for name, r in res.items():
         g, h = r["grid"], r["held"]
@@ -384,6 +443,13 @@ def main() -> None:
         summary["sp_time_error_max"][name] = row["sp_time_error_max"]
         summary["sp_time_fraction_within_20pct_min"][name] = row["sp_time_fraction_within_20pct_min"]
         summary["kappa_ratio_range"][name] = [row["kappa_ratio_min"], row["kappa_ratio_max"]]
+        pc = r["pulse"]
+        row.update({"pulse_period_ratio": pc["period_ratio"], "pulse_fraction_vs_probability":
+                    pc["fraction_vs_probability"], "pulse_end_velocity_ratio_max": pc["end_velocity_ratio_max"],
+                    "pulse_by_scenario": pc["rows"]})
+        summary["pulse_period_ratio"][name] = pc["period_ratio"]
+        summary["pulse_fraction_vs_probability"][name] = pc["fraction_vs_probability"]
+        summary["pulse_end_velocity_ratio_max"][name] = pc["end_velocity_ratio_max"]
     rows.append({"model": "BSSA14 (GMPE itself)", "max_abs_bias_vs_real": float(np.max(np.abs(gmpe_real["psa"][band]))),
                  "pgv_bias_vs_real": float(gmpe_real["pgv"]),
                  "psa_bias_vs_real_by_period": dict(zip(map(str, EVAL_PERIODS), np.round(gmpe_real["psa"], 4).tolist()))})
@@ -410,12 +476,15 @@ def main() -> None:
                 f"{row['kappa_ratio_min']:.2f}-{row['kappa_ratio_max']:.2f}", row["waveforms_per_second_cpu"],
                 row["waveforms_per_second_cpu_without_realism"]]
         print(" | ".join(f"{v:>11.4f}" if isinstance(v, float) else f"{v:>11s}" for v in vals))
+    for name, r in res.items():
+        print_pulse_table(name, r["pulse"])
     print(f"BSSA14 itself vs the held-out records: max |median bias| {rows[-1]['max_abs_bias_vs_real']:.3f} "
           f"(PGV {rows[-1]['pgv_bias_vs_real']:.3f})")
     out = {
         "benchmark": "waveforms",
         "command": f"python benchmarks/waveforms.py --samples {args.samples} --grid-samples {args.grid_samples} "
-                   f"--target-samples {args.target_samples} --threads {args.threads}",
+                   f"--target-samples {args.target_samples} --threads {args.threads} "
+                   f"--pulse-samples {args.pulse_samples}",
         "data": {"real": "PEER NGA-West2 AT2 (101 records) + FEMA P695 (40 further records), joined to "
                          "ngawest2_subset on RSN; event-grouped hold-out (seed 0)",
                  "held_out_records": int(held.sum()), "held_out_events": int(len(np.unique(real.event_id[held]))),
@@ -426,7 +495,12 @@ def main() -> None:
                  "realism": "every grid record, with and without target: end velocity / PGV (trapezoid), median "
                             "D5-95 vs AS16, S-P from AIC picks vs travel-time S-P (R >= 20 km; the per-scenario "
                             "median relative error, max over scenarios), kappa from the 12-40 Hz FAS slope / "
-                            "conditioned kappa (R <= 80 km)"},
+                            "conditioned kappa (R <= 80 km)",
+                 "pulse": "generate(..., pulse=True) at M 6.5/7.0/7.5, rrup 5 km, vs30 400 m/s, rake 0, "
+                          "--pulse-samples records each: Tp identified from H1 (PSV-peak period / 0.88) vs "
+                          "Shahi and Baker (2014) median exp(-6.207 + 1.075 M); pulse='auto' (2 x --pulse-samples "
+                          "each, default s = half the Wells and Coppersmith 1994 length): fraction with a pulse vs "
+                          "the Shahi and Baker (2014) probability"},
         "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpu_count": os.cpu_count(),
                     "torch_threads": args.threads, "cuda": bool(torch.cuda.is_available()),
                     "load_average": list(os.getloadavg()),

@@ -10,6 +10,7 @@ Submodules (imported on demand; torch is only loaded by the neural generators):
 - :mod:`~gmlearn.waveform.timing` — arrivals, Afshari and Stewart (2016) durations, record length, kappa;
 - :mod:`~gmlearn.waveform.realism` — the realism layer every generator passes through (P/S, coda, kappa, baseline);
 - :mod:`~gmlearn.waveform.target` — spectra drawn from a ground-motion model and spectral matching;
+- :mod:`~gmlearn.waveform.pulse` — near-fault velocity pulses (Mavroeidis-Papageorgiou, Shahi-Baker 2014);
 - :mod:`~gmlearn.waveform.generators` — the conditional WGAN-GP and diffusion models;
 - :mod:`~gmlearn.waveform.persistence` — safetensors + JSON sidecar.
 

@@ -34,6 +34,22 @@ _fail = fail
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output folder that gmlearn wrote, whole.")]
 
 
+_PULSE = {"off": False, "on": True, "auto": "auto"}
+
+
+def _check_pulse(value: str) -> str | float:
+    if value in _PULSE:
+        return value
+    try:
+        prob = float(value)
+    except ValueError:
+        prob = float("nan")
+    if not 0.0 <= prob <= 1.0:
+        raise typer.BadParameter(f"--pulse must be one of {list(_PULSE)} or a probability in [0, 1]. "
+                                 f"Got {value!r} instead.")
+    return prob
+
+
 def _check_model(model: str) -> str:
     if model not in _MODELS and not Path(model).with_suffix(".json").exists() and not (Path(model) / "model.json").exists():
         raise typer.BadParameter(f"--model must be one of {list(_MODELS)}, a saved model path or a model folder "
@@ -59,6 +75,13 @@ def generate(
                                                                  "BooreEtAl2014): its median, tau and phi.")] = None,
     realism: Annotated[bool, typer.Option(help="Arrivals, AS16 duration, coda, kappa, zero baseline (100 Hz); "
                                                "--no-realism gives the generator's own 40-s, 50-Hz window.")] = True,
+    pulse: Annotated[str, typer.Option("--pulse", help="Near-fault velocity pulse on H1 (fault normal): off | on "
+                                                       "(every record) | auto (Shahi and Baker 2014 probability) | "
+                                                       "a probability in [0, 1].",
+                                       callback=_check_pulse)] = "off",
+    pulse_distance: Annotated[float | None, typer.Option("--pulse-distance", help="With --pulse auto: s (strike-slip) "
+                                                         "or d (others) in km; default half the rupture length or "
+                                                         "width.", min=0)] = None,
 ) -> None:
     """Generate N three-component accelerograms (g) for one scenario."""
     import numpy as np
@@ -74,12 +97,16 @@ def generate(
         with console.status(f"generating {n} records with {model}"):
             gen = load(model)
             acc, info = gen.generate(mag, rrup, vs30, n=n, random_state=seed, rake=rake, target=target,
-                                     realism=realism, return_info=True)
+                                     realism=realism, pulse=_PULSE.get(pulse, pulse), s_or_d=pulse_distance,
+                                     return_info=True)
             dt = gen.dt if realism else gen.base_dt
             with output_folder(out, overwrite=overwrite, inputs=[Path(model)], command="waveforms generate") as tmp:
+                cond = {"mag": mag, "rrup": rrup, "vs30": vs30, "rake": rake}
+                if "pulse" in info:
+                    cond.update({k: np.asarray(info[k], dtype=float) for k in ("pulse", "pulse_period_s",
+                                                                                "pulse_pgv_cm_s")})
                 files = write_records(acc, dt, tmp, name=f"{gen.kind}_M{mag:g}_R{rrup:g}_V{vs30:g}", formats=fmt,
-                                      conditions={"mag": mag, "rrup": rrup, "vs30": vs30, "rake": rake},
-                                      lengths=info.get("length_s"))
+                                      conditions=cond, lengths=info.get("length_s"))
                 if plots:
                     files += _plots(gen.kind, acc, dt, tmp, mag, rrup, vs30)
     except (GMLearnError, ValueError, OSError) as exc:
@@ -96,6 +123,10 @@ def generate(
         table.add_row(f"PSA({t:g} s) RotD50 (g)", f"{np.median(s['psa'][:, i]):.4g}")
     if info:
         table.add_row("length (s)", f"{np.min(info['length_s']):g}-{np.max(info['length_s']):g}")
+    if "pulse" in info:
+        table.add_row("records with a pulse", f"{int(np.sum(info['pulse']))} of {n}")
+        if np.any(info["pulse"]):
+            table.add_row("pulse period (s)", f"{np.nanmedian(info['pulse_period_s']):.3g}")
     table.add_row("files", f"{len(files)} in {out}")
     Console().print(table)
 

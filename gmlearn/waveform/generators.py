@@ -135,6 +135,7 @@ class WaveformGenerator:
     def generate(self, mag: Any, rrup: Any, vs30: Any, n: int | None = None, random_state: int | None = None, *,
                  rake: Any = 0.0, target: Any = None, realism: bool = True, kappa0: Any = None, depth: Any = None,
                  events: Any = None, periods: np.ndarray | None = None, prematch: int = 2,
+                 pulse: Any = False, s_or_d: Any = None, theta_or_phi: Any = 0.0,
                  return_info: bool = False) -> Any:
         """Three-component accelerograms (g), shape (n, 3, n_t).
 
@@ -154,7 +155,10 @@ class WaveformGenerator:
             A ground-motion model (any gmlearn model with ``predict``, or an OpenQuake GSIM
             name such as ``"BooreEtAl2014"``): each record is spectrally matched to a
             spectrum drawn from the model's median, tau and phi with the Baker and
-            Jayaram (2008) correlation (:mod:`gmlearn.waveform.target`).
+            Jayaram (2008) correlation (:mod:`gmlearn.waveform.target`); or explicit spectra
+            ``{"periods": (T,) s, "ln_psa": (n, T) ln g}``, one per record (as
+            :func:`gmlearn.waveform.suite.build_suite` uses). Without ``kappa0`` the kappa
+            is fitted to the target's short-period shape (``info["kappa"]``).
         realism
             Apply the realism layer (:func:`gmlearn.waveform.realism.restructure`):
             P and S arrivals, Afshari and Stewart (2016) duration, coda, kappa, variable
@@ -167,18 +171,29 @@ class WaveformGenerator:
             Event label per record (records of one event share the between-event
             term; default: one event per record) and matching periods (s) with ``target``.
         prematch
-            With ``target``: passes of :func:`gmlearn.waveform.target.envelope_prematch`
-            (band envelopes shifted towards the target and the record re-synthesised, its
-            duration re-fitted) before the Fourier matching.
+            With ``target``: band-gain passes before the first Fourier matching
+            (:meth:`_match`: bands raised or lowered towards the target, the record
+            re-synthesised with its duration re-fitted).
+        pulse, s_or_d, theta_or_phi
+            Near-fault velocity pulses (:mod:`gmlearn.waveform.pulse`) on H1, the
+            fault-normal component: ``False`` (default, none), ``True`` (every record),
+            ``"auto"`` (each record with the Shahi and Baker 2014 probability for
+            ``rrup``, ``s_or_d`` (km; default half the rupture length or width) and
+            ``theta_or_phi`` (degrees)) or a probability in [0, 1]. With ``target`` the
+            pulse is added after matching, so a pulse record exceeds its target spectrum
+            near the pulse period on H1, as recorded pulses exceed GMPE medians.
         return_info
             Also return a dict of per-record arrays (``length_s``, ``t_p``, ``t_s``,
             ``d5_95_target``, ``kappa``, and with ``target`` ``target_periods``,
-            ``target_ln_psa``, ``target_median``, ``target_sigma``).
+            ``target_ln_psa``, ``target_median``, ``target_sigma``; with ``pulse``
+            ``pulse``, ``pulse_period_s``, ``pulse_pgv_cm_s`` and the pulse parameters).
         """
         rng = np.random.default_rng(random_state)
         mag, rrup, vs30, rake = _conditions(mag, rrup, vs30, n, self.ranges, self.kind, rake)
         seed = int(rng.integers(2**31))
         if not realism:
+            if pulse is not False:
+                raise WaveformModelError("The 'pulse' parameter needs realism=True. Got realism=False.")
             if target is not None:
                 raise WaveformModelError("The 'target' parameter needs realism=True (matching works on the "
                                          "realistic records).")
@@ -191,6 +206,7 @@ class WaveformGenerator:
         seed_r = int(rng.integers(2**31))
         opts = {"kappa0": kappa0, "depth": depth, "random_state": seed_r, "dt": self.dt}
         acc, info = restructure(env, mag, rrup, vs30, rake, **opts)
+        seed_pulse = int(rng.integers(2**31)) if pulse is not False else None
         if target is not None:
             if isinstance(target, dict):
                 p, draw = self._explicit_target(target, len(mag))
@@ -202,6 +218,11 @@ class WaveformGenerator:
                                     groups=groups)
             info.update({"target_periods": p, "target_ln_psa": draw["ln_psa"], **{
                 f"target_{k}": draw[k] for k in ("median", "sigma", "tau", "phi") if k in draw}})
+        if pulse is not False:
+            from gmlearn.waveform.pulse import add_pulses
+
+            acc, info = add_pulses(acc, info, mag, rrup, vs30, rake, pulse, dt=self.dt, s_or_d=s_or_d,
+                                   theta_or_phi=theta_or_phi, random_state=seed_pulse)
         return (acc, info) if return_info else acc
 
     @staticmethod
