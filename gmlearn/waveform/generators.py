@@ -206,7 +206,6 @@ class WaveformGenerator:
         seed_r = int(rng.integers(2**31))
         opts = {"kappa0": kappa0, "depth": depth, "random_state": seed_r, "dt": self.dt}
         acc, info = restructure(env, mag, rrup, vs30, rake, **opts)
-        seed_pulse = int(rng.integers(2**31)) if pulse is not False else None
         if target is not None:
             if isinstance(target, dict):
                 p, draw = self._explicit_target(target, len(mag))
@@ -222,7 +221,7 @@ class WaveformGenerator:
             from gmlearn.waveform.pulse import add_pulses
 
             acc, info = add_pulses(acc, info, mag, rrup, vs30, rake, pulse, dt=self.dt, s_or_d=s_or_d,
-                                   theta_or_phi=theta_or_phi, random_state=seed_pulse)
+                                   theta_or_phi=theta_or_phi, random_state=int(rng.integers(2**31)))
         return (acc, info) if return_info else acc
 
     @staticmethod
@@ -247,7 +246,7 @@ class WaveformGenerator:
         Each of ``rounds``: ``passes`` band-gain updates (:func:`gmlearn.waveform.target.band_correction`,
         each followed by re-synthesis with the same draws and noise and a re-fitted duration),
         then Fourier matching (:func:`gmlearn.waveform.target.spectral_match`, kappa slope kept
-        above :data:`gmlearn.waveform.realism.F_KAPPA`). The matching lengthens records a
+        above :data:`gmlearn.waveform.target.FLAT_ABOVE`). The matching lengthens records a
         little; the next round fits the envelopes to the drawn D5-95 divided by the
         lengthening measured in the previous one. ``groups`` (records of one scenario) make
         the last matching keep each set's median on the median of its targets.
@@ -263,7 +262,7 @@ class WaveformGenerator:
         """
         from gmlearn.waveform import target as tg
         from gmlearn.waveform.metrics import significant_duration
-        from gmlearn.waveform.realism import F_KAPPA, restructure
+        from gmlearn.waveform.realism import restructure
         from gmlearn.waveform.timing import kappa0_vs30
 
         gain = np.zeros((len(acc), 11))
@@ -280,7 +279,7 @@ class WaveformGenerator:
                     opts = {**opts, "kappa0": k0}
                 acc, info = restructure(env, *conditions, **opts, gain=gain, fit_duration=fit_d)
             out = tg.spectral_match(acc, self.dt, info["length_s"], np.exp(ln_target), p, onsets=info["t_p"],
-                                    flat_above=F_KAPPA, groups=groups if k + 1 == rounds else None)
+                                    flat_above=tg.FLAT_ABOVE, groups=groups if k + 1 == rounds else None)
             if k + 1 < rounds:
                 d = significant_duration(out[:, :2], self.dt).mean(axis=1)
                 drawn = info["d5_95_target"]

@@ -28,12 +28,15 @@ import numpy as np
 
 from gmlearn.waveform.errors import WaveformModelError
 
-__all__ = ["MATCH_PERIODS", "TILT_PERIODS", "bj08_matrix", "target_spectra", "misfit", "band_correction", "tilt",
+__all__ = ["MATCH_PERIODS", "FLAT_ABOVE", "TILT_PERIODS", "bj08_matrix", "target_spectra", "misfit", "band_correction", "tilt",
            "dense_periods", "spectral_match", "match_target",
            "faulting_factor", "mechanism"]
 
-#: Periods (s) at which records are matched to their target spectra (40, 13.7 % apart).
+#: Periods (s) at which records are matched to their target spectra (40, 15.4 % apart).
 MATCH_PERIODS = np.geomspace(0.03, 8.0, 40)
+#: Frequency (Hz) above which matching scales the Fourier spectrum by one factor (the kappa slope is kept):
+#: the lower end of the 12-40 Hz band :func:`gmlearn.waveform.realism.kappa_from_fas` reads kappa from.
+FLAT_ABOVE = 12.0
 
 
 @lru_cache(maxsize=16)
@@ -143,7 +146,7 @@ def spectral_match(acc: np.ndarray, dt: float, lengths: np.ndarray, target: np.n
     (s), tapers the acausal spread of the scaling away before each record's P arrival;
     and re-applies :func:`gmlearn.waveform.realism.zero_baseline`. With ``flat_above``
     (Hz), frequencies above it are scaled by one factor, the geometric mean of the
-    ratios at periods shorter than ``1 / flat_above`` (blended in over the 1.5 times
+    ratios at periods shorter than ``1 / flat_above`` (blended in over the 1.25 times
     lower frequencies), so the slope of the Fourier spectrum there, the record's
     kappa, is kept.
 
@@ -185,7 +188,7 @@ def spectral_match(acc: np.ndarray, dt: float, lengths: np.ndarray, target: np.n
         factor = _ratio_on_freqs(ratio, dense, f)
         if flat_above is not None and short.any():
             level = np.exp(np.log(ratio[:, short]).mean(axis=1))
-            w = np.clip(np.log(np.maximum(f, 1e-12) / (flat_above / 1.5)) / np.log(1.5), 0.0, 1.0)
+            w = np.clip(np.log(np.maximum(f, 1e-12) / (flat_above / 1.25)) / np.log(1.25), 0.0, 1.0)
             factor = np.exp((1 - w) * np.log(factor) + w * np.log(level)[:, None])
         spec = np.fft.rfft(acc, axis=-1) * factor[:, None, :]
         acc = zero_baseline(np.fft.irfft(spec, n_t, axis=-1) * inside[:, None, :], dt, n_len)
