@@ -90,3 +90,40 @@ def test_raw_window_without_realism():
 
     acc = load("stochastic").generate(6.0, 20.0, 400.0, n=2, random_state=0, realism=False)
     assert acc.shape == (2, 3, 2000)
+
+
+def test_restructure_fits_a_requested_duration_and_band_gains():
+    from gmlearn.waveform.metrics import psa, significant_duration
+    from gmlearn.waveform.realism import restructure
+    from gmlearn.waveform.stochastic import simulate
+    from gmlearn.waveform.representation import encode
+
+    n = 4
+    mag, rrup, vs30, rake = np.full(n, 6.0), np.full(n, 20.0), np.full(n, 500.0), np.zeros(n)
+    env = encode(simulate(mag, rrup, vs30, dt=0.02, random_state=0))
+    base, info = restructure(env, mag, rrup, vs30, rake, random_state=1)
+    want = info["d5_95_target"] * 1.5
+    longer, info2 = restructure(env, mag, rrup, vs30, rake, random_state=1, fit_duration=want)
+    d = significant_duration(longer[:, :2], 0.01).mean(axis=1)
+    assert np.all(np.abs(np.log(d / want)) < 0.2), (d, want)
+    np.testing.assert_array_equal(info2["d5_95_target"], info["d5_95_target"])  # the draws are kept
+    gain = np.zeros((n, 11))
+    gain[:, 3] = np.log(2.0)  # 0.4-0.63 Hz band doubled
+    up, _ = restructure(env, mag, rrup, vs30, rake, random_state=1, gain=gain)
+    ratio = np.median(psa(up[:, 0], 0.01, np.array([2.0, 0.1])) / psa(base[:, 0], 0.01, np.array([2.0, 0.1])), axis=0)
+    assert 1.4 < ratio[0] < 2.6 and 0.7 < ratio[1] < 1.3, ratio
+
+
+def test_decay_shortens_records_whose_tail_stretching_cannot_cut():
+    from gmlearn.waveform.metrics import significant_duration
+    from gmlearn.waveform.realism import restructure
+    from gmlearn.waveform.representation import N_BANDS, N_FRAMES
+
+    n = 3
+    env = np.full((n, 3 * N_BANDS, N_FRAMES), np.log(1e-3))
+    env[:, :3] = np.log(0.05)  # a stationary low-frequency tail over the whole window
+    mag, rrup, vs30, rake = np.full(n, 5.0), np.full(n, 10.0), np.full(n, 760.0), np.zeros(n)
+    acc, info = restructure(env, mag, rrup, vs30, rake, random_state=0)
+    assert np.all(info["decay"] >= 0) and np.any(info["decay"] > 0)
+    d = significant_duration(acc[:, :2], 0.01).mean(axis=1)
+    assert np.median(np.abs(np.log(d / info["d5_95_target"]))) < 0.3

@@ -67,3 +67,44 @@ def test_target_needs_realism():
 
     with pytest.raises(WaveformModelError, match="realism"):
         load("stochastic").generate(6.0, 20.0, 400.0, n=2, target="BooreEtAl2014", realism=False)
+
+
+def test_target_keeps_duration_and_kappa_and_fits_kappa_to_the_target():
+    from gmlearn.waveform import load
+    from gmlearn.waveform.metrics import significant_duration
+    from gmlearn.waveform.realism import kappa_from_fas
+    from gmlearn.waveform.timing import duration_as16, kappa0_vs30
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        acc, info = load("stochastic").generate(6.0, 30.0, 300.0, n=9, random_state=2, target="BooreEtAl2014",
+                                                return_info=True)
+    ln_d = np.log(significant_duration(acc[:, :2], 0.01).mean(axis=1))
+    assert abs(np.median(ln_d) - duration_as16(6.0, 30.0, 300.0)[0][0]) < 0.2
+    ratio = np.median(kappa_from_fas(acc[:, :2], 0.01), axis=1) / info["kappa"]
+    assert 0.75 < np.median(ratio) < 1.25, ratio
+    # vs30 300 m/s: Van Houtte et al. (2011) give 0.077 s, steeper than BSSA14's short periods allow
+    assert np.median(info["kappa"]) < kappa0_vs30(300.0)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, fixed = load("stochastic").generate(6.0, 30.0, 300.0, n=3, random_state=2, target="BooreEtAl2014",
+                                               return_info=True, kappa0=0.05)
+    np.testing.assert_allclose(fixed["kappa"], 0.05 + 0.0003 * 30.0)
+
+
+def test_explicit_target_spectra_are_checked():
+    from gmlearn.waveform import load
+
+    gen = load("stochastic")
+    with pytest.raises(WaveformModelError, match="'periods'"):
+        gen.generate(6.0, 20.0, 400.0, n=2, target={"periods": [0.1, 1.0]})
+    with pytest.raises(WaveformModelError, match="increasing"):
+        gen.generate(6.0, 20.0, 400.0, n=2, target={"periods": [1.0, 0.1], "ln_psa": [0.0, 0.0]})
+    with pytest.raises(WaveformModelError, match="finite"):
+        gen.generate(6.0, 20.0, 400.0, n=2, target={"periods": [0.1, 1.0], "ln_psa": [0.0, np.nan]})
+
+
+def test_groups_of_three_or_more_records_share_a_median_correction():
+    rows = tg._group_rows(np.array([[6.0, 10.0], [6.0, 10.0], [7.0, 5.0], [6.0, 10.0], [7.0, 5.0]]), 5)
+    assert [r.tolist() for r in rows] == [[0, 1, 3]]  # the pair at M7 is too small a set
+    assert tg._group_rows(None, 5) == []
