@@ -63,13 +63,13 @@ def event_split(event_id: np.ndarray, fraction: float = HELD_OUT_FRACTION, seed:
 def simulation_set(n: int, seed: int = 0, chunk: int = 500) -> tuple[np.ndarray, np.ndarray]:
     """``n`` stochastic simulations at random conditions: envelopes (n, 36, 80) and conditions (n, 3) raw.
 
-    Conditions: mag uniform 4.5-8, rrup log-uniform 1-200 km, vs30 log-uniform 150-1500 m/s.
+    Conditions: mag uniform 4.5-8, rrup log-uniform 1-300 km, vs30 log-uniform 150-1500 m/s.
     """
     from gmlearn.waveform.stochastic import simulate
 
     rng = np.random.default_rng(seed)
     mag = rng.uniform(4.5, 8.0, n)
-    rrup = np.exp(rng.uniform(np.log(1.0), np.log(200.0), n))
+    rrup = np.exp(rng.uniform(np.log(1.0), np.log(300.0), n))
     vs30 = np.exp(rng.uniform(np.log(150.0), np.log(1500.0), n))
     env = np.concatenate([encode(simulate(mag[i:i + chunk], rrup[i:i + chunk], vs30[i:i + chunk],
                                           random_state=seed * 7919 + i)) for i in range(0, n, chunk)])

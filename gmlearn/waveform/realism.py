@@ -10,7 +10,9 @@ time structure of a triggered accelerogram, then synthesises it at ``DT`` = 0.01
    by a factor chosen (three fixed-point updates on the envelope) so that the
    horizontal D5-95 equals a draw from Afshari and Stewart (2016) (median and σ
    from OpenQuake; records of one scenario get normal scores, so a set has the
-   model's median duration). A coda bound ``A(t_c) (t_c - t_0)/(t - t_0) exp(-π f (t - t_c) / Qc(f))``,
+   model's median duration); where compressing cannot shorten it enough, the S phase
+   and coda also decay as ``exp(-λ (t - t_peak))`` after the peak, ``λ`` by bisection.
+   A coda bound ``A(t_c) (t_c - t_0)/(t - t_0) exp(-π f (t - t_c) / Qc(f))``,
    ``Qc = 150 f^0.7``, caps every band after its own peak time ``t_c`` (``t_0`` is the
    origin time), so stationary tails decay.
 2. **P phase.** From the P arrival (``LEAD`` s into the record) to the S arrival,

@@ -60,7 +60,7 @@ def train(records: list, *, kind: str = "cgan", seed: int = 0, n_sim: int = 1000
     seed
         Seed of the networks, the split, the simulations and the batches.
     n_sim, pretrain_steps
-        Stochastic simulations (mag 4.5-8, rrup 1-200 km, vs30 150-1500 m/s) and the
+        Stochastic simulations (mag 4.5-8, rrup 1-300 km, vs30 150-1500 m/s) and the
         pretraining steps on them; ``n_sim=0`` trains on the records alone.
     steps
         Fine-tuning steps on the training records (mixed half and half with simulations).
@@ -103,7 +103,7 @@ def train(records: list, *, kind: str = "cgan", seed: int = 0, n_sim: int = 1000
         model.fit(real_env, real_cond, steps=steps, lr=lr * 0.5, seed=seed + 1, extra=mix, mix=0.5,
                   progress=report("finetune"), **extra)
     ranges = {k: (float(min(meta[k].min(), lo)), float(max(meta[k].max(), hi)))
-              for k, (lo, hi) in (("mag", (4.5, 8.0)), ("rrup", (0.0, 200.0)), ("vs30", (150.0, 1500.0)))}
+              for k, (lo, hi) in (("mag", (4.5, 8.0)), ("rrup", (0.0, 300.0)), ("vs30", (150.0, 1500.0)))}
     model.ranges = ranges if sim is not None else {k: (float(meta[k].min()), float(meta[k].max()))
                                                    for k in ("mag", "rrup", "vs30")}
     model.meta = {
