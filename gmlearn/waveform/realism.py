@@ -7,7 +7,7 @@ time structure of a triggered accelerogram, then synthesises it at ``DT`` = 0.01
 1. **S phase and coda.** The generator's envelope from 1 s before its 5 % Arias
    time is placed at the S arrival. Its rise (up to the peak of the horizontal
    energy) is kept as generated; after the peak the envelope is stretched in time
-   by a factor chosen (three fixed-point updates on the envelope) so that the
+   by a factor chosen (six fixed-point updates on the envelope) so that the
    horizontal D5-95 equals a draw from Afshari and Stewart (2016) (median and σ
    from OpenQuake; records of one scenario get normal scores, so a set has the
    model's median duration). A coda bound ``A(t_c) (t_c - t_0)/(t - t_0) exp(-π f (t - t_c) / Qc(f))``,
@@ -163,9 +163,27 @@ def _envelope(lay: dict[str, Any], stretch: np.ndarray) -> np.ndarray:
     return amp.transpose(0, 2, 3, 1)
 
 
+def _chunk_records(tmpl: np.ndarray, rise: np.ndarray, target_d: np.ndarray, ts: np.ndarray, t0: np.ndarray,
+                   tp: np.ndarray, length: np.ndarray, kappa: np.ndarray, dt: float,
+                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Stretches (m,) and zero-baseline records (m, 3, n_t) of one chunk of ``m`` records.
+
+    The stretch takes six fixed-point updates ``stretch x target / D5-95`` on the node envelopes.
+    """
+    t = np.arange(0.0, float(length.max()) + NODE, NODE)
+    lay = _layout(tmpl, rise, t, ts, t0, tp, length)
+    stretch = np.ones(len(rise))
+    for _ in range(6):
+        d = _d595(_horizontal_energy(lay, stretch))
+        stretch = np.clip(stretch * target_d / np.maximum(d, NODE), 0.25, 8.0)
+    n_len = np.round(length / dt).astype(int)
+    noise = synthesise(_envelope(lay, stretch), dt, int(n_len.max()), rng, kappa=kappa)
+    return stretch, zero_baseline(noise, dt, n_len)
+
+
 def restructure(env: np.ndarray, mag: np.ndarray, rrup: np.ndarray, vs30: np.ndarray, rake: np.ndarray, *,
                 kappa0: Any = None, depth: Any = None, random_state: int | np.random.Generator | None = None,
-                dt: float = DT, chunk: int = 32, workers: int | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+                dt: float = DT, chunk: int = 16, workers: int | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Accelerograms (g) with arrivals, AS16 duration, coda and kappa from generator envelopes.
 
     Parameters
@@ -185,7 +203,8 @@ def restructure(env: np.ndarray, mag: np.ndarray, rrup: np.ndarray, vs30: np.nda
     chunk
         Records synthesised together (in order of length, each chunk padded to its longest).
     workers
-        Threads of the Fourier transforms (:mod:`scipy.fft`; default one).
+        Threads over which the chunks are shared (default one). Every chunk has its own
+        noise stream (spawned from ``random_state``), so the records do not depend on it.
 
     Returns
     -------
@@ -221,16 +240,24 @@ def restructure(env: np.ndarray, mag: np.ndarray, rrup: np.ndarray, vs30: np.nda
     n_len = np.round(length / dt).astype(int)
     acc = np.zeros((n, 3, int(n_len.max())))
     order = np.argsort(n_len, kind="stable")
-    for start in range(0, n, chunk):
-        rows = order[start:start + chunk]
-        t = np.arange(0.0, float(length[rows].max()) + NODE, NODE)
-        lay = _layout(tmpl[rows], rise[rows], t, ts[rows], t0[rows], tp[rows], length[rows])
-        for _ in range(6):
-            d = _d595(_horizontal_energy(lay, stretch[rows]))
-            stretch[rows] = np.clip(stretch[rows] * target_d[rows] / np.maximum(d, NODE), 0.25, 8.0)
-        m = int(n_len[rows].max())
-        noise = synthesise(_envelope(lay, stretch[rows]), dt, m, rng, kappa=kappa[rows], workers=workers)
-        acc[rows, :, :m] = zero_baseline(noise, dt, n_len[rows])
+    parts = [order[start:start + chunk] for start in range(0, n, chunk)]
+    streams = rng.spawn(len(parts))  # one noise stream per chunk: the same records on any number of threads
+
+    def run(k: int) -> None:
+        rows = parts[k]
+        stretch[rows], rec = _chunk_records(tmpl[rows], rise[rows], target_d[rows], ts[rows], t0[rows], tp[rows],
+                                            length[rows], kappa[rows], dt, streams[k])
+        acc[rows, :, :rec.shape[-1]] = rec
+
+    threads = 1 if workers is None else max(1, min(int(workers), len(parts)))
+    if threads > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(run, range(len(parts))))
+    else:
+        for k in range(len(parts)):
+            run(k)
     info = {"length_s": length, "t_p": tp, "t_s": ts, "sp_time": sp, "d5_95_target": target_d, "kappa": kappa,
             "stretch": stretch}
     return acc, info
@@ -275,16 +302,16 @@ def synthesise(nodes: np.ndarray, dt: float, n_t: int, random_state: int | np.ra
 
     Bands below 2.5 Hz are synthesised at 10 x ``dt``, those from 2.5 to 9.9 Hz at 4 x ``dt``,
     then moved to the full step through their spectra; the 9.9-50 Hz band carries
-    ``exp(-π κ (f - F_KAPPA))`` (``kappa`` (n,)). The noise is drawn and transformed in
-    single precision over a padded length with small prime factors; ``workers`` is
-    passed to :mod:`scipy.fft`.
+    ``exp(-π κ (f - F_KAPPA))`` (``kappa`` (n,)). Each band's noise is drawn on its own
+    frequency bins and transformed in single precision; ``workers`` is passed to
+    :mod:`scipy.fft`.
     """
     from scipy import fft
 
     rng = np.random.default_rng(random_state)
     nodes = np.asarray(nodes)
     n, n_c, _, j = nodes.shape
-    n_full = 20 * fft.next_fast_len(int(np.ceil(n_t / 20.0)), real=True)
+    n_full = int(np.ceil(n_t / 20.0)) * 20
     low = np.zeros((n, n_c, n_full // 2 + 1), dtype=np.complex64)
     high = np.zeros((n, n_c, n_full), dtype=np.float32)
     for lo, hi, q in _GROUPS:
