@@ -388,6 +388,17 @@ def _fit_coefficients(a: np.ndarray, lens: np.ndarray, dt: float, order: int) ->
     return coef
 
 
+def _polynomial_acceleration(coef: np.ndarray, span: np.ndarray, k: np.ndarray, dt: float) -> np.ndarray:
+    """Second time derivative (n, C, n_t) of ``sum_p coef_p x**p``, ``x = k / span``, p = 2, 3, ... (Horner in k)."""
+    powers = np.arange(2, coef.shape[-1] + 2)
+    d = coef * (powers * (powers - 1)) / (span[..., None] ** powers * dt ** 2)  # coefficients of k**(p - 2)
+    out = np.repeat(d[..., -1:], k.size, axis=-1)
+    for j in range(d.shape[-1] - 2, -1, -1):
+        out *= k
+        out += d[..., j:j + 1]
+    return out
+
+
 def zero_baseline(acc: np.ndarray, dt: float, n_len: np.ndarray | None = None, order: int = 3) -> np.ndarray:
     """Baseline correction so that velocity and displacement (trapezoidal rule) end at zero.
 
@@ -407,16 +418,9 @@ def zero_baseline(acc: np.ndarray, dt: float, n_len: np.ndarray | None = None, o
     inside = k[None, :] < lens[:, None]
     a *= inside[:, None, :]
     a -= a.sum(axis=-1, keepdims=True) / lens[:, None, None]
-    coef = _fit_coefficients(a, lens, dt, order)  # (n, C, P), powers 2..order of x = k / (L - 1)
     span = np.maximum(lens - 1, 1)[:, None].astype(float)
-    # second derivative of the polynomial as a polynomial in k (Horner), removed from the record
-    powers = np.arange(2, order + 1)
-    d = coef * (powers * (powers - 1)) / (span[..., None] ** powers * dt ** 2)  # coefficients of k**(p - 2)
-    corr = np.broadcast_to(d[..., -1:], a.shape).copy()
-    for j in range(d.shape[-1] - 2, -1, -1):
-        corr *= k
-        corr += d[..., j:j + 1]
-    a -= corr
+    if order >= 2:
+        a -= _polynomial_acceleration(_fit_coefficients(a, lens, dt, order), span, k, dt)
     a *= inside[:, None, :]
     rows = np.arange(shape[0])
     a[..., 0] = 0.0  # so trailing zero padding adds nothing to the integrals
