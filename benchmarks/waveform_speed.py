@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import time
@@ -106,7 +107,7 @@ def main() -> None:
     print(json.dumps(summary, indent=1))
     from gmlearn.store.atomic import atomic_write_json
 
-    result = {"benchmark": "waveform_speed", "command": "python " + " ".join(["benchmarks/waveform_speed.py", *sys.argv[1:]]),
+    result = {"benchmark": "waveform_speed", "command": "python " + shlex.join(["benchmarks/waveform_speed.py", *sys.argv[1:]]),
               "data": f"{N_RECORDS} cGAN records with the realism layer at random conditions, {BATCH} per call, "
                       f"{args.threads} torch threads", "machine": _machine(), "rows": rows, "summary": summary}
     atomic_write_json(OUT, result)
