@@ -65,6 +65,30 @@ def deterministic(seed: int) -> Iterator[None]:
             torch.use_deterministic_algorithms(previous)
 
 
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Run torch on one intra-op thread (restored afterwards).
+
+    The cGAN's forward pass is milliseconds per hundred records; split over OpenMP
+    threads it gains nothing and, on a loaded machine, waits at every barrier.
+    """
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _cpu_threads() -> int:
+    """Threads the realism layer may use: torch's intra-op thread count."""
+    import torch
+
+    return torch.get_num_threads()
+
+
 def _reproducible(fit: Callable) -> Callable:
     """Run a ``fit`` method under :func:`deterministic` with its ``seed``."""
 
@@ -163,7 +187,8 @@ class WaveformGenerator:
             Apply the realism layer (:func:`gmlearn.waveform.realism.restructure`):
             P and S arrivals, Afshari and Stewart (2016) duration, coda, kappa, variable
             length, zero baseline; records at ``dt`` = 0.01 s, zero-padded to the
-            longest. ``False`` (only without ``target``) returns the generator's own
+            longest; run on ``torch.get_num_threads()`` threads (the records do not
+            depend on it). ``False`` (only without ``target``) returns the generator's own
             40-s window at ``base_dt`` = 0.02 s, shape (n, 3, 2000).
         kappa0, depth
             Site kappa (s; default from vs30) and hypocentral depth (km) of the realism layer.
@@ -204,7 +229,7 @@ class WaveformGenerator:
 
         env = self._base_envelopes(mag, rrup, vs30, seed) + tg.faulting_factor(rake)
         seed_r = int(rng.integers(2**31))
-        opts = {"kappa0": kappa0, "depth": depth, "random_state": seed_r, "dt": self.dt}
+        opts = {"kappa0": kappa0, "depth": depth, "random_state": seed_r, "dt": self.dt, "workers": _cpu_threads()}
         acc, info = restructure(env, mag, rrup, vs30, rake, **opts)
         if target is not None:
             if isinstance(target, dict):
@@ -378,7 +403,7 @@ class CGAN(_TorchGenerator):
         dev = next(self.net.parameters()).device
         self.net.eval()
         out = []
-        with torch.no_grad():
+        with torch.no_grad(), _one_thread():
             for i in range(0, cond.shape[0], batch):
                 out.append(self.net(z[i:i + batch].to(dev), cond[i:i + batch].to(dev)).cpu().numpy())
         return self._from_unit(np.concatenate(out))
@@ -493,7 +518,7 @@ class Diffusion(_TorchGenerator):
         dev = next(self.net.parameters()).device
         self.net.eval()
         out = []
-        with torch.no_grad():
+        with torch.no_grad(), _one_thread():
             for i in range(0, cond.shape[0], batch):
                 xb, cb = x[i:i + batch].to(dev), cond[i:i + batch].to(dev)
                 for k, t in enumerate(ts):

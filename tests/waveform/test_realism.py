@@ -41,6 +41,32 @@ def test_zero_baseline_ends_at_rest():
     assert realism.end_velocity_ratio(acc, 0.01).min() > 0.5
 
 
+def test_zero_baseline_batches_records_of_mixed_lengths():
+    rng = np.random.default_rng(3)
+    acc = rng.standard_normal((5, 3, 1200)) * 0.1 + 0.02
+    lens = np.array([800, 1200, 800, 450, 1200])  # repeated, unsorted
+    fixed = realism.zero_baseline(acc, 0.01, lens)
+    for i, length in enumerate(lens):
+        alone = realism.zero_baseline(acc[i:i + 1, :, :length], 0.01)[0]
+        np.testing.assert_allclose(fixed[i, :, :length], alone, rtol=0, atol=1e-12)
+        assert np.all(fixed[i, :, length:] == 0)
+        vel, dis = realism._integrals(fixed[i], 0.01)
+        assert np.all(np.abs(vel[:, -1]) <= 1e-12 * np.abs(vel).max(axis=-1))
+        assert np.all(np.abs(dis[:, -1]) <= 1e-10 * np.abs(dis).max(axis=-1))
+
+
+def test_restructure_same_records_on_any_number_of_threads():
+    from gmlearn.waveform import load
+
+    env = load("stochastic").envelopes(6.0, np.array([5.0, 30.0, 90.0, 150.0, 20.0]), 400.0, random_state=2)
+    args = (env, 6.0, np.array([5.0, 30.0, 90.0, 150.0, 20.0]), 400.0, 0.0)
+    one, info = realism.restructure(*args, random_state=4, chunk=2)
+    two, _ = realism.restructure(*args, random_state=4, chunk=2, workers=2)
+    np.testing.assert_array_equal(one, two)
+    assert np.all(realism.end_velocity_ratio(one, 0.01) <= 1e-6)
+    assert not np.array_equal(one, realism.restructure(*args, random_state=5, chunk=2)[0])
+
+
 @pytest.mark.parametrize("name", ["stochastic", "cgan", "diffusion"])
 def test_every_generator_has_time_structure(name):
     from gmlearn.waveform import load
