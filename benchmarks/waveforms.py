@@ -490,8 +490,8 @@ def main() -> None:
                  "held_out_records": int(held.sum()), "held_out_events": int(len(np.unique(real.event_id[held]))),
                  "grid": GRID, "periods_s": EVAL_PERIODS.tolist(),
                  "gmpes": {"psa_pgv": "BooreEtAl2014", "arias": "TravasarouEtAl2003", "d5_95": "AfshariStewart2016"},
-                 "target": "generate(..., target='BooreEtAl2014'): ln RotD50 at 0.05-5 s (15 periods, between the "
-                           "26 matching periods) vs BSSA14 median and total sigma, --target-samples per scenario",
+                 "target": "generate(..., target='BooreEtAl2014'): ln RotD50 at 0.05-5 s (15 periods, within the "
+                           "0.03-8 s matching range) vs BSSA14 median and total sigma, --target-samples per scenario",
                  "realism": "every grid record, with and without target: end velocity / PGV (trapezoid), median "
                             "D5-95 vs AS16, S-P from AIC picks vs travel-time S-P (R >= 20 km; the per-scenario "
                             "median relative error, max over scenarios), kappa from the 12-40 Hz FAS slope / "

@@ -69,7 +69,7 @@ def deterministic(seed: int) -> Iterator[None]:
 def _one_thread() -> Iterator[None]:
     """Run torch on one intra-op thread (restored afterwards).
 
-    The cGAN's forward pass is milliseconds per hundred records; split over OpenMP
+    A generator's forward pass is milliseconds per hundred records; split over OpenMP
     threads it gains nothing and, on a loaded machine, waits at every barrier.
     """
     import torch

@@ -121,8 +121,8 @@ def test_raw_window_without_realism():
 def test_restructure_fits_a_requested_duration_and_band_gains():
     from gmlearn.waveform.metrics import psa, significant_duration
     from gmlearn.waveform.realism import restructure
-    from gmlearn.waveform.stochastic import simulate
     from gmlearn.waveform.representation import encode
+    from gmlearn.waveform.stochastic import simulate
 
     n = 4
     mag, rrup, vs30, rake = np.full(n, 6.0), np.full(n, 20.0), np.full(n, 500.0), np.zeros(n)
