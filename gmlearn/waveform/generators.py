@@ -273,16 +273,19 @@ class WaveformGenerator:
         then Fourier matching (:func:`gmlearn.waveform.target.spectral_match`, kappa slope kept
         above :data:`gmlearn.waveform.target.FLAT_ABOVE`). The matching lengthens records a
         little; the next round fits the envelopes to the drawn D5-95 divided by the
-        lengthening measured in the previous one. ``groups`` (records of one scenario) make
-        the last matching keep each set's median on the median of its targets.
+        lengthening measured in the previous one; records still too long then have their coda
+        damped (:func:`gmlearn.waveform.target.shorten`), are matched for three more
+        iterations and damped again. ``groups`` (records of one scenario) make the last
+        matchings keep each set's median on the median of its targets.
 
         Without a site ``kappa0`` (``opts``), kappa is fitted to the target too: a
         target reaching 0.05 s fixes the ratio of very short- to short-period motion
         (:func:`gmlearn.waveform.target.tilt`), which a kappa taken from vs30 alone may
         contradict (Van Houtte et al. 2011 give 0.077 s at vs30 300 m/s, steeper than
         the NGA-West2 models' short-period spectra). ``kappa0`` then moves from the vs30
-        value by 0.1 s per unit of tilt at each pass (at most 0.03 s), within
-        [0.002, 0.12] s, and the records
+        value by 0.1 s per unit of tilt at each pass (at most 0.03 s), between 0.002 s
+        and the vs30 value (a larger kappa would only feed leakage: very short periods
+        follow PGA), and the records
         keep the kappa slope of the fitted value (``info["kappa"]``).
         """
         from gmlearn.waveform import target as tg
@@ -293,14 +296,15 @@ class WaveformGenerator:
         gain = np.zeros((len(acc), 11))
         fit_d = None
         fit_kappa = opts.get("kappa0") is None
-        k0 = np.broadcast_to(kappa0_vs30(conditions[2]), (len(acc),)).copy()
+        k_vs30 = np.broadcast_to(kappa0_vs30(conditions[2]), (len(acc),))
+        k0 = k_vs30.copy()
         for k in range(rounds):
             for _ in range(passes if k == 0 else 1):
                 diff = tg.misfit(acc, self.dt, ln_target, p)
                 gain = gain + tg.band_correction(diff, p)
                 s = tg.tilt(diff, p) if fit_kappa else None
                 if s is not None:  # about 0.1 s of kappa per unit of tilt (measured on the scenario grid)
-                    k0 = np.clip(k0 - np.clip(0.1 * s, -0.03, 0.03), 0.002, 0.12)
+                    k0 = np.clip(k0 - np.clip(0.1 * s, -0.03, 0.03), 0.002, k_vs30)
                     opts = {**opts, "kappa0": k0}
                 acc, info = restructure(env, *conditions, **opts, gain=gain, fit_duration=fit_d)
             out = tg.spectral_match(acc, self.dt, info["length_s"], np.exp(ln_target), p, onsets=info["t_p"],
@@ -309,7 +313,11 @@ class WaveformGenerator:
                 d = significant_duration(out[:, :2], self.dt).mean(axis=1)
                 drawn = info["d5_95_target"]
                 fit_d = (drawn if fit_d is None else fit_d) * drawn / np.maximum(d, 0.5)
-        return out, info
+        drawn = info["d5_95_target"]
+        out = tg.shorten(out, self.dt, drawn, info["length_s"])
+        out = tg.spectral_match(out, self.dt, info["length_s"], np.exp(ln_target), p, onsets=info["t_p"],
+                                flat_above=tg.FLAT_ABOVE, groups=groups, iterations=3)
+        return tg.shorten(out, self.dt, drawn, info["length_s"]), info
 
 
 class StochasticGenerator(WaveformGenerator):

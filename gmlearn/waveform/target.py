@@ -29,7 +29,7 @@ import numpy as np
 from gmlearn.waveform.errors import WaveformModelError
 
 __all__ = ["MATCH_PERIODS", "FLAT_ABOVE", "TILT_PERIODS", "bj08_matrix", "target_spectra", "misfit", "band_correction", "tilt",
-           "dense_periods", "spectral_match", "match_target",
+           "dense_periods", "spectral_match", "shorten", "match_target",
            "faulting_factor", "mechanism"]
 
 #: Periods (s) at which records are matched to their target spectra (40, 15.4 % apart).
@@ -142,8 +142,8 @@ def spectral_match(acc: np.ndarray, dt: float, lengths: np.ndarray, target: np.n
     between matched periods). Each iteration then scales all three components by the
     ratio of that target to the current geometric-mean spectrum, limited to ``limits``
     per step and interpolated in log frequency (phases, hence the time structure, are
-    kept); zeroes the samples after each record's ``lengths`` (s) and, with ``onsets``
-    (s), tapers the acausal spread of the scaling away before each record's P arrival;
+    kept); tapers the spread of the scaling away over the last 2 s of each record's
+    ``lengths`` (s) and, with ``onsets`` (s), over 1 s before each record's P arrival;
     and re-applies :func:`gmlearn.waveform.realism.zero_baseline`. With ``flat_above``
     (Hz), frequencies above it are scaled by one factor, the geometric mean of the
     ratios at periods shorter than ``1 / flat_above`` (blended in over the 1.25 times
@@ -164,10 +164,13 @@ def spectral_match(acc: np.ndarray, dt: float, lengths: np.ndarray, target: np.n
     periods = np.asarray(periods, dtype=float)
     n_t = acc.shape[-1]
     n_len = np.round(np.asarray(lengths, dtype=float) / dt).astype(int)
-    inside = (np.arange(n_t)[None, :] < n_len[:, None]).astype(float)
-    if onsets is not None:  # a 0.2-s cosine ramp ending 0.1 s before the P arrival
-        t = np.arange(n_t)[None, :] * dt
-        x = np.clip((t - (np.asarray(onsets, dtype=float)[:, None] - 0.3)) / 0.2, 0.0, 1.0)
+    t = np.arange(n_t)[None, :] * dt
+    # cosine ramps, so that cutting the spread of the scaling leaks nothing to high frequencies:
+    # 2 s ending at each record's end and, with onsets, 1 s ending 0.1 s before the P arrival
+    x = np.clip((n_len[:, None] * dt - t) / 2.0, 0.0, 1.0)
+    inside = 0.5 - 0.5 * np.cos(np.pi * x)
+    if onsets is not None:
+        x = np.clip((t - (np.asarray(onsets, dtype=float)[:, None] - 1.1)) / 1.0, 0.0, 1.0)
         inside *= 0.5 - 0.5 * np.cos(np.pi * x)
     gm = np.sqrt(psa(acc[:, 0], dt, periods) * psa(acc[:, 1], dt, periods))
     rot_over_gm = rotd(acc[:, 0], acc[:, 1], dt, periods, n_angles=n_angles) / np.maximum(gm, 1e-30)
@@ -192,6 +195,49 @@ def spectral_match(acc: np.ndarray, dt: float, lengths: np.ndarray, target: np.n
             factor = np.exp((1 - w) * np.log(factor) + w * np.log(level)[:, None])
         spec = np.fft.rfft(acc, axis=-1) * factor[:, None, :]
         acc = zero_baseline(np.fft.irfft(spec, n_t, axis=-1) * inside[:, None, :], dt, n_len)
+    return acc
+
+
+def shorten(acc: np.ndarray, dt: float, d595: np.ndarray, lengths: np.ndarray, tol: float = 0.1,
+            steps: int = 12) -> np.ndarray:
+    """Damp the coda of records whose horizontal D5-95 exceeds ``d595`` (s, (n,)) by more than ``tol`` (ln).
+
+    After the 50 % Arias time ``t50`` of such a record, all three components are
+    multiplied by ``exp(-λ (t - t50))``, ``λ`` (1/s, in [0, 2]) found by bisection so
+    that the mean horizontal D5-95 equals ``d595``; the baseline is then corrected
+    again (:func:`gmlearn.waveform.realism.zero_baseline`). Fourier matching lengthens
+    near-field records of large events whose long periods it raises; this gives them
+    back their drawn duration.
+    """
+    from gmlearn.waveform.metrics import significant_duration
+    from gmlearn.waveform.realism import zero_baseline
+
+    acc = np.array(acc, dtype=float)
+    d = significant_duration(acc[:, :2], dt).mean(axis=1)
+    rows = np.flatnonzero(np.log(np.maximum(d, dt) / np.asarray(d595, dtype=float)) > tol)
+    if rows.size == 0:
+        return acc
+    sub = acc[rows]
+    energy = (sub[:, :2] ** 2).sum(axis=1)
+    cum = np.cumsum(energy, axis=-1)
+    t = np.arange(acc.shape[-1]) * dt
+    t50 = np.argmax(cum >= 0.5 * cum[:, -1:], axis=-1) * dt
+    after = np.maximum(t[None, :] - t50[:, None], 0.0)
+
+    def dur(lam: np.ndarray) -> np.ndarray:
+        c = np.cumsum(energy * np.exp(-2.0 * lam[:, None] * after), axis=-1)
+        c /= np.maximum(c[:, -1:], 1e-300)
+        return (np.argmax(c >= 0.95, axis=-1) - np.argmax(c >= 0.05, axis=-1)) * dt
+
+    lo, hi = np.zeros(rows.size), np.full(rows.size, 2.0)
+    goal = np.asarray(d595, dtype=float)[rows]
+    for _ in range(steps):
+        mid = 0.5 * (lo + hi)
+        too_long = dur(mid) > goal
+        lo, hi = np.where(too_long, mid, lo), np.where(too_long, hi, mid)
+    sub = sub * np.exp(-(0.5 * (lo + hi))[:, None] * after)[:, None, :]
+    n_len = np.round(np.asarray(lengths, dtype=float)[rows] / dt).astype(int)
+    acc[rows] = zero_baseline(sub, dt, n_len)
     return acc
 
 
