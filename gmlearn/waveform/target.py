@@ -8,13 +8,16 @@
   normal scores of their ranks, rescaled to unit sample standard deviation (rank
   correlation kept, Iman and Conover 1982), so a set has the model's median and σ by
   construction.
-- :func:`envelope_prematch` first shifts each band of the generator's envelope by the
-  ratio of target to current spectrum at the band's centre period, and the realism
-  layer re-synthesises the record (its duration re-fitted to the same draw), so that
-- :func:`spectral_match` only has to correct a little: it scales each record's Fourier spectrum, iteratively, by the
-  ratio of target to current spectrum (geometric mean of the horizontals, RotD50 in
-  the last iterations), interpolated in log frequency, keeping the phases and so the
-  time structure; the baseline is corrected after every step.
+- :func:`misfit`, :func:`band_correction` and :func:`tilt` measure how far records are
+  from their targets, per period, per band of the realism layer, and between the very
+  short and short periods (kappa); ``WaveformGenerator.generate(target=...)`` feeds them
+  back into the realism layer (band gains, a re-fitted duration, a fitted kappa) so that
+- :func:`spectral_match` only has to correct a little: it scales each record's Fourier
+  spectrum, iteratively, by the ratio of target to current spectrum on periods 5 % apart,
+  keeping the phases and so the time structure, and the kappa slope above
+  :data:`FLAT_ABOVE`; with groups, each set's median stays on its targets' median;
+  the baseline is corrected after every step. :func:`shorten` damps the coda of records
+  that matching lengthened.
 - :func:`faulting_factor`: style of faulting as the BSSA14 mechanism terms
   (normal or reverse minus strike-slip, per band), added to generator envelopes.
 """

@@ -108,3 +108,21 @@ def test_groups_of_three_or_more_records_share_a_median_correction():
     rows = tg._group_rows(np.array([[6.0, 10.0], [6.0, 10.0], [7.0, 5.0], [6.0, 10.0], [7.0, 5.0]]), 5)
     assert [r.tolist() for r in rows] == [[0, 1, 3]]  # the pair at M7 is too small a set
     assert tg._group_rows(None, 5) == []
+
+
+def test_shorten_damps_only_records_that_are_too_long():
+    from gmlearn.waveform.metrics import significant_duration
+    from gmlearn.waveform.realism import end_velocity_ratio, zero_baseline
+
+    rng = np.random.default_rng(3)
+    dt, n_t = 0.01, 6000
+    t = np.arange(n_t) * dt
+    env = np.exp(-np.maximum(t - 10.0, 0.0) / 15.0) * (t > 2.0)  # a long, slowly decaying coda
+    acc = zero_baseline(rng.standard_normal((2, 3, n_t)) * env, dt)
+    d = significant_duration(acc[:, :2], dt).mean(axis=1)
+    goal = np.array([0.5 * d[0], 1.02 * d[1]])
+    out = tg.shorten(acc, dt, goal, np.full(2, n_t * dt))
+    d_out = significant_duration(out[:, :2], dt).mean(axis=1)
+    assert abs(np.log(d_out[0] / goal[0])) < 0.05
+    np.testing.assert_array_equal(out[1], acc[1])  # within the tolerance: untouched
+    assert np.all(end_velocity_ratio(out, dt) < 1e-8)
