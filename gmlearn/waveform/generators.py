@@ -285,8 +285,8 @@ class WaveformGenerator:
         the NGA-West2 models' short-period spectra). ``kappa0`` then moves from the vs30
         value by 0.1 s per unit of tilt at each pass (at most 0.03 s), between 0.002 s
         and the vs30 value (a larger kappa would only feed leakage: very short periods
-        follow PGA), and the records
-        keep the kappa slope of the fitted value (``info["kappa"]``).
+        follow PGA), and the records keep the kappa slope of the fitted value
+        (``info["kappa"]``).
         """
         from gmlearn.waveform import target as tg
         from gmlearn.waveform.metrics import significant_duration
@@ -303,7 +303,7 @@ class WaveformGenerator:
                 diff = tg.misfit(acc, self.dt, ln_target, p)
                 gain = gain + tg.band_correction(diff, p)
                 s = tg.tilt(diff, p) if fit_kappa else None
-                if s is not None:  # about 0.1 s of kappa per unit of tilt (measured on the scenario grid)
+                if s is not None:  # about 0.1 s of kappa per unit of tilt (a rate read off trial scenarios)
                     k0 = np.clip(k0 - np.clip(0.1 * s, -0.03, 0.03), 0.002, k_vs30)
                     opts = {**opts, "kappa0": k0}
                 acc, info = restructure(env, *conditions, **opts, gain=gain, fit_duration=fit_d)
