@@ -32,7 +32,7 @@ import numpy as np
 from gmlearn.waveform.errors import WaveformModelError
 
 __all__ = ["MATCH_PERIODS", "FLAT_ABOVE", "TILT_PERIODS", "bj08_matrix", "target_spectra", "misfit", "band_correction", "tilt",
-           "dense_periods", "spectral_match", "shorten", "match_target",
+           "dense_periods", "spectral_match", "shorten",
            "faulting_factor", "mechanism"]
 
 #: Periods (s) at which records are matched to their target spectra (40, 15.4 % apart).
@@ -304,19 +304,6 @@ def tilt(diff: np.ndarray, periods: np.ndarray = MATCH_PERIODS) -> np.ndarray | 
     if not hi.any() or not mid.any():
         return None
     return diff[:, hi].mean(axis=1) - diff[:, mid].mean(axis=1)
-
-
-def match_target(acc: np.ndarray, dt: float, lengths: np.ndarray, model: Any, mag: np.ndarray, rrup: np.ndarray,
-                 vs30: np.ndarray, rake: np.ndarray, *, periods: np.ndarray | None = None, events: Any = None,
-                 onsets: np.ndarray | None = None,
-                 random_state: int | np.random.Generator | None = None) -> tuple[np.ndarray, dict]:
-    """Draw target spectra from ``model`` (:func:`target_spectra`) and match ``acc`` to them; returns (acc, info)."""
-    periods = MATCH_PERIODS if periods is None else np.asarray(periods, dtype=float)
-    draw = target_spectra(model, mag, rrup, vs30, rake, periods, events=events, random_state=random_state)
-    out = spectral_match(acc, dt, lengths, np.exp(draw["ln_psa"]), periods, onsets=onsets)
-    info = {"target_periods": periods, "target_ln_psa": draw["ln_psa"], "target_median": draw["median"],
-            "target_sigma": draw["sigma"], "target_tau": draw["tau"], "target_phi": draw["phi"]}
-    return out, info
 
 
 def mechanism(rake: np.ndarray) -> np.ndarray:
